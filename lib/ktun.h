@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Copyright (C) 2026 The ktun authors. */
+/*
+ * libktun: a thin userspace layer over the TUN/TAP ABI, shared by the
+ * tests, the benchmarks and the tools. It speaks only <linux/if_tun.h> and
+ * include/uapi/linux/ktun.h, so every program works against ktun and the
+ * stock driver alike; KTUN_DEV picks the device node.
+ */
+#ifndef LIBKTUN_H
+#define LIBKTUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+/* The character device to open: $KTUN_DEV, else /dev/net/ktun. */
+const char *ktun_path(void);
+
+/*
+ * Opens the character device and attaches it with TUNSETIFF. @name may be
+ * NULL or "" for a tun%d/tap%d name; the real name is written to @out
+ * (IFNAMSIZ bytes) when @out is not NULL. Returns the fd, or -errno.
+ */
+int ktun_open(const char *name, int flags, char *out);
+
+/* Runs a shell command built like printf; returns its exit status, -1 on error. */
+int ktun_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The Internet checksum of @len bytes, folded, starting from @sum. */
+uint16_t ktun_csum(const void *data, size_t len, uint32_t sum);
+
+/*
+ * Builds an IPv4 (or IPv6) UDP datagram with a correct checksum into @buf
+ * (at least 48 + @len bytes). Returns the packet's length.
+ */
+size_t ktun_udp4(void *buf, struct in_addr src, struct in_addr dst,
+		 uint16_t sport, uint16_t dport, const void *payload, size_t len);
+size_t ktun_udp6(void *buf, const struct in6_addr *src,
+		 const struct in6_addr *dst, uint16_t sport, uint16_t dport,
+		 const void *payload, size_t len);
+
+#endif

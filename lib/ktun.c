@@ -155,3 +155,28 @@ size_t ktun_udp6(void *buf, const struct in6_addr *src,
 	uh->check = udp_csum(pseudo, uh, ulen);
 	return sizeof(*ip6) + ulen;
 }
+
+int ktun_sysfs_u64(const char *ifname, const char *attr, unsigned long long *val)
+{
+	char path[256], buf[64], *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	buf[n] = '\0';
+	errno = 0;
+	*val = strtoull(buf, &end, 0);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}

@@ -39,4 +39,12 @@ size_t ktun_udp6(void *buf, const struct in6_addr *src,
 		 const struct in6_addr *dst, uint16_t sport, uint16_t dport,
 		 const void *payload, size_t len);
 
+/*
+ * Reads /sys/class/net/@ifname/@attr ("mtu", "carrier", "flags",
+ * "statistics/tx_dropped", ...) as an unsigned number (decimal or 0x hex)
+ * into @val.
+ * Returns 0, or -errno (-EINVAL for "carrier" while the link is down).
+ */
+int ktun_sysfs_u64(const char *ifname, const char *attr, unsigned long long *val);
+
 #endif

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Copyright (C) 2026 The ktun authors. */
+/*
+ * TUNSETIFF and its inverse: creating a device or finding an existing one,
+ * attaching a file to it as a queue, and detaching files on close or when
+ * the device goes away. Everything here runs under rtnl.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/rtnetlink.h>
+
+#include "ktun.h"
+
+/* May the current task attach to @kdev? The stock rule: owner, group, or admin. */
+static bool may_attach(const struct ktun_dev *kdev)
+{
+	const struct cred *cred = current_cred();
+
+	if (uid_valid(kdev->owner) && uid_eq(cred->euid, kdev->owner))
+		return true;
+	if (gid_valid(kdev->group) && in_egroup_p(kdev->group))
+		return true;
+	return ns_capable(dev_net(kdev->dev)->user_ns, CAP_NET_ADMIN);
+}
+
+/* Publishes @kfile as the last queue of @kdev; it is whole when seen. */
+static int attach(struct ktun_dev *kdev, struct ktun_file *kfile)
+{
+	struct net_device *dev = kdev->dev;
+	unsigned int n = kdev->numqueues;
+	int ret;
+
+	ASSERT_RTNL();
+	if (n && !(kdev->flags & IFF_MULTI_QUEUE))
+		return -EBUSY;
+	if (n == KTUN_MAX_QUEUES)
+		return -E2BIG;
+	ret = ktun_queue_resize(kfile, dev->tx_queue_len);
+	if (ret)
+		return ret;
+	ret = netif_set_real_num_tx_queues(dev, n + 1);
+	if (ret)
+		return ret;
+
+	kfile->index = n;
+	rcu_assign_pointer(kdev->queues[n], kfile);
+	WRITE_ONCE(kdev->numqueues, n + 1);
+	rcu_assign_pointer(kfile->kdev, kdev);
+	return 0;
+}
+
+/*
+ * Takes @kfile out of @kdev->queues[], moving the last queue into its slot.
+ * Transmits may still be using it until the caller's grace period ends.
+ */
+static void unpublish(struct ktun_dev *kdev, struct ktun_file *kfile)
+{
+	unsigned int last = kdev->numqueues - 1;
+	struct ktun_file *moved = rtnl_dereference(kdev->queues[last]);
+
+	ASSERT_RTNL();
+	rcu_assign_pointer(kdev->queues[kfile->index], moved);
+	moved->index = kfile->index;
+	RCU_INIT_POINTER(kdev->queues[last], NULL);
+	WRITE_ONCE(kdev->numqueues, last);
+	RCU_INIT_POINTER(kfile->kdev, NULL);
+}
+
+static void count_tx_dropped(struct net_device *dev, unsigned int n)
+{
+	while (n--)
+		dev_core_stats_tx_dropped_inc(dev);
+}
+
+/* Called on close. A device left with no queue loses its carrier, and goes
+ * away unless persistent.
+ */
+void ktun_iff_detach(struct ktun_file *kfile)
+{
+	struct ktun_dev *kdev;
+	struct net_device *dev;
+
+	rtnl_lock();
+	kdev = rtnl_dereference(kfile->kdev);
+	if (!kdev)
+		goto out;
+	dev = kdev->dev;
+
+	/* 1. Unpublish, 2. wait out transmits, 3. purge what they queued. */
+	unpublish(kdev, kfile);
+	synchronize_net();
+	count_tx_dropped(dev, ktun_queue_purge(kfile));
+
+	if (kdev->numqueues) {
+		netif_set_real_num_tx_queues(dev, kdev->numqueues);
+	} else {
+		netif_carrier_off(dev);
+		if (!(kdev->flags & IFF_PERSIST)) {
+			unregister_netdevice(dev);
+			goto out;
+		}
+	}
+	netdev_state_change(dev);
+out:
+	rtnl_unlock();
+}
+
+/*
+ * The device is being unregistered (ip link del, namespace exit, rmmod):
+ * from ndo_uninit. Open files stay open, detached; their sleepers wake and
+ * every later call on them fails with EBADFD.
+ */
+void ktun_iff_detach_all(struct ktun_dev *kdev)
+{
+	struct ktun_file *kfile, *batch = NULL;
+
+	ASSERT_RTNL();
+	/* 1. Unpublish every queue, keeping them on a private list. */
+	while (kdev->numqueues) {
+		kfile = rtnl_dereference(kdev->queues[0]);
+		unpublish(kdev, kfile);
+		kfile->retiring_next = batch;
+		batch = kfile;
+	}
+	/* 2. Wait until no transmit, read or write can see them. */
+	synchronize_net();
+	/* 3. Purge and wake. The files cannot be released meanwhile: their
+	 * release takes rtnl, which we hold.
+	 */
+	for (kfile = batch; kfile; kfile = kfile->retiring_next) {
+		ktun_queue_purge(kfile);
+		ktun_queue_wake(kfile, EPOLLERR | EPOLLHUP);
+	}
+	/* 4. A persistent device held the module; it no longer needs to. */
+	if (kdev->flags & IFF_PERSIST) {
+		kdev->flags &= ~IFF_PERSIST;
+		module_put(THIS_MODULE);
+	}
+}
+
+static int attach_existing(struct ktun_file *kfile, struct net_device *dev,
+			   unsigned int flags)
+{
+	struct ktun_dev *kdev = netdev_priv(dev);
+	int ret;
+
+	if (flags & IFF_TUN_EXCL)
+		return -EBUSY;
+	if (!ktun_net_is_ours(dev) ||
+	    (kdev->flags & KTUN_TYPE_MASK) != (flags & KTUN_TYPE_MASK))
+		return -EINVAL;
+	if (!!(flags & IFF_MULTI_QUEUE) != !!(kdev->flags & IFF_MULTI_QUEUE))
+		return -EINVAL;
+	if (!may_attach(kdev))
+		return -EPERM;
+
+	ret = attach(kdev, kfile);
+	if (ret)
+		return ret;
+	/* The first queue of a device sets its features, as with stock tun. */
+	if (kdev->numqueues == 1)
+		kdev->flags = (kdev->flags & ~KTUN_IFF_FEATURES) |
+			      (flags & KTUN_IFF_FEATURES);
+	netdev_state_change(dev);
+	return 0;
+}
+
+static struct net_device *create(struct ktun_file *kfile, const char *name,
+				 unsigned int flags)
+{
+	unsigned int type = flags & KTUN_TYPE_MASK;
+	unsigned int queues = flags & IFF_MULTI_QUEUE ? KTUN_MAX_QUEUES : 1;
+	struct net *net = kfile->net;
+	struct ktun_dev *kdev;
+	struct net_device *dev;
+	int ret;
+
+	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
+		return ERR_PTR(-EPERM);
+	if (!*name)
+		name = type == IFF_TAP ? "tap%d" : "tun%d";
+
+	dev = alloc_netdev_mqs(sizeof(struct ktun_dev), name, NET_NAME_UNKNOWN,
+			       ktun_net_setup, queues, queues);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	dev_net_set(dev, net);
+	dev->rtnl_link_ops = &ktun_link_ops;
+	ktun_net_set_type(dev, type);
+	kdev = netdev_priv(dev);
+	kdev->flags |= flags & KTUN_IFF_FEATURES;
+
+	ret = register_netdevice(dev);
+	if (ret)
+		goto err_free;
+	ret = attach(kdev, kfile);
+	if (ret)
+		goto err_unregister;
+	return dev;
+
+err_unregister:
+	/* Freed by the core once rtnl is released. */
+	unregister_netdevice(dev);
+	return ERR_PTR(ret);
+err_free:
+	free_netdev(dev);
+	return ERR_PTR(ret);
+}
+
+/* TUNSETIFF on an unattached file. On success ifr_name holds the real name. */
+int ktun_iff_set(struct ktun_file *kfile, struct ifreq *ifr)
+{
+	unsigned int flags = (u16)ifr->ifr_flags;
+	unsigned int type = flags & KTUN_TYPE_MASK;
+	struct net_device *dev;
+	int ret;
+
+	ASSERT_RTNL();
+	if (flags & ~KTUN_IFF_ALL)
+		return -EINVAL;
+	if (type != IFF_TUN && type != IFF_TAP)
+		return -EINVAL;
+
+	ifr->ifr_name[IFNAMSIZ - 1] = '\0';
+	dev = __dev_get_by_name(kfile->net, ifr->ifr_name);
+	if (dev) {
+		ret = attach_existing(kfile, dev, flags);
+		if (ret)
+			return ret;
+	} else {
+		dev = create(kfile, ifr->ifr_name, flags);
+		if (IS_ERR(dev))
+			return PTR_ERR(dev);
+	}
+
+	if (flags & IFF_NO_CARRIER)
+		netif_carrier_off(dev);
+	else
+		netif_carrier_on(dev);
+	/* A persistent device may have been stopped while nobody was attached. */
+	if (netif_running(dev))
+		netif_tx_wake_all_queues(dev);
+	strscpy(ifr->ifr_name, dev->name, IFNAMSIZ);
+	return 0;
+}

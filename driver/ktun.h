@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Copyright (C) 2026 The ktun authors. */
+/*
+ * ktun: a TUN/TAP driver. The core objects, the locking rules, and the map of
+ * which file owns which function.
+ *
+ * Two objects, one per side:
+ *   struct ktun_dev   the interface: the private data of a net_device.
+ *   struct ktun_file  one open file of the character device; once attached,
+ *                     one queue of the interface, holding the packets the
+ *                     stack transmitted until the application reads them.
+ *
+ * Locking and lifetime
+ * --------------------
+ * rtnl_lock protects the attachment between the two: kdev->queues[],
+ * kdev->numqueues, kfile->kdev and kfile->index, and every configuration
+ * field of a ktun_dev (flags, owner, group). Every ioctl that touches a device
+ * runs under rtnl, as do attach and detach, so they are serialised against
+ * each other and against netdev registration and deletion.
+ *
+ * The data path takes no lock of ours:
+ *   - kdev->queues[i] and kfile->kdev are RCU pointers. The transmit path
+ *     (softirq, rcu_read_lock_bh) picks a queue through kdev->queues[];
+ *     read() and write() (process context) find their device through
+ *     kfile->kdev under rcu_read_lock and never hold a reference to it
+ *     across a sleep or a user copy: a write copies the packet first and
+ *     looks the device up again under rcu_read_lock_bh to inject it.
+ *   - Each queue is a ptr_ring: multi-producer (ndo_start_xmit on any CPU,
+ *     serialised by the ring's producer lock), multi-consumer (readers of
+ *     one fd, and the purge on detach, serialised by its consumer lock).
+ *
+ * Publishing and retiring: a ktun_file is published in kdev->queues[] only
+ * after its ring is sized, and kfile->kdev is set last. Detach clears both
+ * pointers under rtnl, then waits for a grace period (synchronize_net), and
+ * only then purges the ring and wakes sleepers, so no transmit can refill a
+ * ring after its purge. The net_device, and with it the ktun_dev, is freed
+ * by the core after unregister_netdevice, which runs ndo_uninit (detaching
+ * every queue the same way) and a grace period before the free.
+ *
+ * A ktun_file lives as long as its struct file. Lock order: rtnl_lock, then
+ * a ring's locks; the ring locks nest in nothing else of ours.
+ */
+#ifndef _KTUN_H
+#define _KTUN_H
+
+#include <linux/if_tun.h>
+#include <linux/netdevice.h>
+#include <linux/ptr_ring.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+
+#include "compat.h"
+
+/* As the stock driver: one queue per fd, at most this many per device. */
+#define KTUN_MAX_QUEUES		256
+
+/* The largest IP packet; an interface's MTU may not exceed it. */
+#define KTUN_MAX_MTU		65535
+/* The largest packet a write may carry, after the headers ktun strips. */
+#define KTUN_MAX_PACKET		(KTUN_MAX_MTU + VLAN_ETH_HLEN)
+
+#define KTUN_TYPE_MASK		(IFF_TUN | IFF_TAP)
+
+/* Not an ABI flag: marks a flags snapshot taken from an attached file. */
+#define KTUN_ATTACHED		(1U << 31)
+
+/* TUNSETIFF flags ktun understands; any other bit is rejected. */
+#define KTUN_IFF_ALL		(IFF_TUN | IFF_TAP | IFF_NO_PI | IFF_ONE_QUEUE | \
+				 IFF_MULTI_QUEUE | IFF_TUN_EXCL | \
+				 IFF_NO_CARRIER | IFF_PERSIST | \
+				 IFF_ATTACH_QUEUE | IFF_DETACH_QUEUE)
+
+/* The flags a TUNSETIFF may change on an existing device (stock rule). */
+#define KTUN_IFF_FEATURES	(IFF_NO_PI | IFF_ONE_QUEUE | IFF_MULTI_QUEUE)
+
+/* What TUNGETFEATURES reports: only what ktun implements. */
+#define KTUN_IFF_SUPPORTED	(IFF_TUN | IFF_TAP | IFF_NO_CARRIER | \
+				 KTUN_IFF_FEATURES)
+
+struct ktun_dev {
+	struct net_device	*dev;
+	/* under rtnl; read with READ_ONCE on the data path */
+	unsigned int		flags;
+	unsigned int		numqueues;
+	kuid_t			owner;
+	kgid_t			group;
+	/* RCU; written under rtnl. Slots [0, numqueues) are in use. */
+	struct ktun_file __rcu	*queues[KTUN_MAX_QUEUES];
+};
+
+struct ktun_file {
+	/* RCU; written under rtnl. NULL when not attached. */
+	struct ktun_dev __rcu	*kdev;
+	/* under rtnl: this file's slot in kdev->queues[] */
+	u16			index;
+	/* the namespace the file was opened in: where TUNSETIFF looks */
+	struct net		*net;
+	/* packets from the stack; has its own producer and consumer locks */
+	struct ptr_ring		ring;
+	/* readers and pollers; woken on transmit and on detach */
+	wait_queue_head_t	wq;
+	struct fasync_struct	*fasync;
+	/* under rtnl: the batch ktun_iff_detach_all() is retiring */
+	struct ktun_file	*retiring_next;
+};
+
+/* main.c */
+extern bool ktun_compat;
+void ktun_obj_created(void);
+void ktun_obj_destroyed(void);
+
+/* chr.c: the character device */
+int ktun_chr_init(void);
+void ktun_chr_uninit(void);
+
+/* iff.c: creating devices, attaching and detaching files */
+int ktun_iff_set(struct ktun_file *kfile, struct ifreq *ifr);
+void ktun_iff_detach(struct ktun_file *kfile);
+void ktun_iff_detach_all(struct ktun_dev *kdev);
+
+/* net.c: the net_device side */
+extern struct rtnl_link_ops ktun_link_ops;
+bool ktun_net_is_ours(const struct net_device *dev);
+void ktun_net_setup(struct net_device *dev);
+void ktun_net_set_type(struct net_device *dev, unsigned int type);
+int ktun_net_init(void);
+void ktun_net_uninit(void);
+
+/* queue.c: per-file packet queues */
+int ktun_queue_init(struct ktun_file *kfile);
+void ktun_queue_uninit(struct ktun_file *kfile);
+int ktun_queue_resize(struct ktun_file *kfile, unsigned int size);
+bool ktun_queue_push(struct ktun_file *kfile, struct sk_buff *skb);
+struct sk_buff *ktun_queue_pop(struct ktun_file *kfile, bool nonblock,
+			       int *err);
+bool ktun_queue_readable(struct ktun_file *kfile);
+unsigned int ktun_queue_purge(struct ktun_file *kfile);
+void ktun_queue_wake(struct ktun_file *kfile, __poll_t events);
+
+/* pkt.c: packets between user buffers and skbs */
+ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from);
+ssize_t ktun_pkt_read(struct ktun_file *kfile, struct iov_iter *to,
+		      bool nonblock);
+
+#endif /* _KTUN_H */

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Copyright (C) 2026 The ktun authors. */
+/*
+ * The net_device side: device setup for both types, transmit into the
+ * per-file queues, statistics, ethtool, and the rtnl_link_ops that let
+ * "ip link del" remove a device and rmmod remove them all.
+ */
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/if_arp.h>
+#include <linux/module.h>
+#include <linux/netfilter.h>
+#include <net/rtnetlink.h>
+
+#include "ktun.h"
+
+#define KTUN_MIN_MTU	68
+
+static int ktun_net_init_dev(struct net_device *dev)
+{
+	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
+	if (!dev->tstats)
+		return -ENOMEM;
+	ktun_obj_created();
+	return 0;
+}
+
+/* Runs inside unregister_netdevice, under rtnl: detach every file first. */
+static void ktun_net_uninit_dev(struct net_device *dev)
+{
+	ktun_iff_detach_all(netdev_priv(dev));
+}
+
+/* The last word on a device: after uninit and a grace period. */
+static void ktun_net_destruct(struct net_device *dev)
+{
+	free_percpu(dev->tstats);
+	ktun_obj_destroyed();
+}
+
+static int ktun_net_open(struct net_device *dev)
+{
+	netif_tx_start_all_queues(dev);
+	return 0;
+}
+
+static int ktun_net_stop(struct net_device *dev)
+{
+	netif_tx_stop_all_queues(dev);
+	return 0;
+}
+
+/*
+ * Softirq (or process context with BHs off), any CPU, no lock of ours: the
+ * queue is found through RCU and may be detaching; a packet with no queue
+ * to go to is dropped and counted.
+ */
+static netdev_tx_t ktun_net_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct ktun_dev *kdev = netdev_priv(dev);
+	struct ktun_file *kfile;
+
+	rcu_read_lock();
+	kfile = rcu_dereference(kdev->queues[skb_get_queue_mapping(skb)]);
+	if (unlikely(!kfile))
+		goto drop;
+	/* Pages lent by userspace must not stay lent for an unbounded time. */
+	if (unlikely(skb_orphan_frags_rx(skb, GFP_ATOMIC)))
+		goto drop;
+	skb_tx_timestamp(skb);
+	/* The reader may hold the skb indefinitely: release the sender's
+	 * socket memory and conntrack entry now.
+	 */
+	skb_orphan(skb);
+	nf_reset_ct(skb);
+	if (unlikely(!ktun_queue_push(kfile, skb)))
+		goto drop;
+	rcu_read_unlock();
+	return NETDEV_TX_OK;
+
+drop:
+	rcu_read_unlock();
+	dev_core_stats_tx_dropped_inc(dev);
+	kfree_skb(skb);
+	return NET_XMIT_DROP;
+}
+
+/* One flow, one queue: a reader sees a flow's packets in order. */
+static u16 ktun_net_select_queue(struct net_device *dev, struct sk_buff *skb,
+				 struct net_device *sb_dev)
+{
+	struct ktun_dev *kdev = netdev_priv(dev);
+	unsigned int n = READ_ONCE(kdev->numqueues);
+
+	return n > 1 ? reciprocal_scale(skb_get_hash(skb), n) : 0;
+}
+
+static void ktun_net_set_rx_mode(struct net_device *dev)
+{
+	/* Everything the application writes is accepted: no filter to set. */
+}
+
+static const struct net_device_ops ktun_tun_ops = {
+	.ndo_init		= ktun_net_init_dev,
+	.ndo_uninit		= ktun_net_uninit_dev,
+	.ndo_open		= ktun_net_open,
+	.ndo_stop		= ktun_net_stop,
+	.ndo_start_xmit		= ktun_net_xmit,
+	.ndo_select_queue	= ktun_net_select_queue,
+	.ndo_get_stats64	= dev_get_tstats64,
+};
+
+static const struct net_device_ops ktun_tap_ops = {
+	.ndo_init		= ktun_net_init_dev,
+	.ndo_uninit		= ktun_net_uninit_dev,
+	.ndo_open		= ktun_net_open,
+	.ndo_stop		= ktun_net_stop,
+	.ndo_start_xmit		= ktun_net_xmit,
+	.ndo_select_queue	= ktun_net_select_queue,
+	.ndo_get_stats64	= dev_get_tstats64,
+	.ndo_set_rx_mode	= ktun_net_set_rx_mode,
+	.ndo_set_mac_address	= eth_mac_addr,
+	.ndo_validate_addr	= eth_validate_addr,
+};
+
+static void ktun_get_drvinfo(struct net_device *dev,
+			     struct ethtool_drvinfo *info)
+{
+	struct ktun_dev *kdev = netdev_priv(dev);
+
+	strscpy(info->driver, ktun_link_ops.kind, sizeof(info->driver));
+	strscpy(info->version, KTUN_VERSION, sizeof(info->version));
+	strscpy(info->bus_info, kdev->flags & IFF_TAP ? "tap" : "tun",
+		sizeof(info->bus_info));
+}
+
+static const struct ethtool_ops ktun_ethtool_ops = {
+	.get_drvinfo	= ktun_get_drvinfo,
+	.get_link	= ethtool_op_get_link,
+};
+
+/* What both types share; alloc_netdev_mqs() calls it before the type is set. */
+void ktun_net_setup(struct net_device *dev)
+{
+	struct ktun_dev *kdev = netdev_priv(dev);
+
+	kdev->dev = dev;
+	kdev->owner = INVALID_UID;
+	kdev->group = INVALID_GID;
+	dev->ethtool_ops = &ktun_ethtool_ops;
+	dev->needs_free_netdev = true;
+	dev->priv_destructor = ktun_net_destruct;
+	dev->tx_queue_len = TUN_READQ_SIZE;
+	/* ktun_net_set_type() sets the rest once the type is known. */
+	dev->netdev_ops = &ktun_tun_ops;
+}
+
+static void set_type(struct net_device *dev, unsigned int type)
+{
+	if (type == IFF_TAP) {
+		ether_setup(dev);
+		dev->netdev_ops = &ktun_tap_ops;
+		dev->priv_flags &= ~IFF_TX_SKB_SHARING;
+		dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
+		eth_hw_addr_random(dev);
+	} else {
+		dev->netdev_ops = &ktun_tun_ops;
+		dev->header_ops = NULL;
+		dev->hard_header_len = 0;
+		dev->addr_len = 0;
+		dev->mtu = ETH_DATA_LEN;
+		dev->type = ARPHRD_NONE;
+		dev->flags = IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST;
+	}
+	/* ether_setup() resets these, so they come after it. */
+	dev->tx_queue_len = TUN_READQ_SIZE;
+	dev->min_mtu = KTUN_MIN_MTU;
+	dev->max_mtu = KTUN_MAX_MTU - dev->hard_header_len;
+	/* Reads copy from fragments too: never make the stack linearise. */
+	dev->hw_features = NETIF_F_SG | NETIF_F_FRAGLIST | NETIF_F_HIGHDMA;
+	dev->features = dev->hw_features;
+	ktun_set_lltx(dev);
+}
+
+/* The type of a device is fixed at creation, before registration. */
+void ktun_net_set_type(struct net_device *dev, unsigned int type)
+{
+	struct ktun_dev *kdev = netdev_priv(dev);
+
+	kdev->flags = type;
+	set_type(dev, type);
+}
+
+bool ktun_net_is_ours(const struct net_device *dev)
+{
+	return dev->rtnl_link_ops == &ktun_link_ops;
+}
+
+static int ktun_net_validate(struct nlattr *tb[], struct nlattr *data[],
+			     struct netlink_ext_ack *extack)
+{
+	NL_SET_ERR_MSG(extack, "ktun devices are created through the character device, not rtnetlink");
+	return -EOPNOTSUPP;
+}
+
+struct rtnl_link_ops ktun_link_ops __read_mostly = {
+	/* .kind is set at init: "ktun", or "tun" in compat mode. */
+	.priv_size	= sizeof(struct ktun_dev),
+	.setup		= ktun_net_setup,
+	.validate	= ktun_net_validate,
+};
+
+/* The queue rings follow the interface's txqueuelen, as on a real NIC. */
+static int ktun_net_event(struct notifier_block *nb, unsigned long event,
+			  void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct ktun_dev *kdev;
+	unsigned int i;
+
+	if (event != NETDEV_CHANGE_TX_QUEUE_LEN || !ktun_net_is_ours(dev))
+		return NOTIFY_DONE;
+	kdev = netdev_priv(dev);
+	for (i = 0; i < kdev->numqueues; i++) {
+		struct ktun_file *kfile = rtnl_dereference(kdev->queues[i]);
+
+		if (ktun_queue_resize(kfile, dev->tx_queue_len))
+			return notifier_from_errno(-ENOMEM);
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ktun_notifier = {
+	.notifier_call = ktun_net_event,
+};
+
+int ktun_net_init(void)
+{
+	int ret;
+
+	ktun_link_ops.kind = ktun_compat ? "tun" : "ktun";
+	ret = rtnl_link_register(&ktun_link_ops);
+	if (ret) {
+		pr_err("ktun: cannot register link kind \"%s\" (%d)%s\n",
+		       ktun_link_ops.kind, ret,
+		       ktun_compat ? ": is the stock tun module loaded?" : "");
+		return ret;
+	}
+	ret = register_netdevice_notifier(&ktun_notifier);
+	if (ret)
+		goto err_link;
+	return 0;
+
+err_link:
+	rtnl_link_unregister(&ktun_link_ops);
+	return ret;
+}
+
+/* Deletes every ktun device in every namespace. */
+void ktun_net_uninit(void)
+{
+	unregister_netdevice_notifier(&ktun_notifier);
+	rtnl_link_unregister(&ktun_link_ops);
+}

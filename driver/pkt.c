@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Copyright (C) 2026 The ktun authors. */
+/*
+ * Packets across the boundary: write() turns a user buffer into an skb and
+ * hands it to the stack; read() turns a queued skb into a user buffer. The
+ * framing (the tun_pi header, TUN or TAP) is decided here and nowhere else.
+ *
+ * Neither path holds a device reference while it copies: each looks the
+ * device up under RCU before and after, and treats a vanished device as a
+ * detached file (EBADFD).
+ */
+#include <linux/etherdevice.h>
+#include <linux/skbuff.h>
+#include <linux/uio.h>
+
+#include "ktun.h"
+
+/* Headroom for the stack in front of a written packet. */
+#define KTUN_RX_PAD	(NET_SKB_PAD + NET_IP_ALIGN)
+/* How much of a large written packet goes in the linear part. */
+#define KTUN_RX_LINEAR	256
+
+/* The flags of the device @kfile is attached to, 0 when it is not. */
+static unsigned int attached_flags(struct ktun_file *kfile)
+{
+	struct ktun_dev *kdev;
+	unsigned int flags = 0;
+
+	rcu_read_lock();
+	kdev = rcu_dereference(kfile->kdev);
+	if (kdev)
+		flags = READ_ONCE(kdev->flags) | KTUN_ATTACHED;
+	rcu_read_unlock();
+	return flags;
+}
+
+static void count_rx_dropped(struct ktun_file *kfile)
+{
+	struct ktun_dev *kdev;
+
+	rcu_read_lock();
+	kdev = rcu_dereference(kfile->kdev);
+	if (kdev)
+		dev_core_stats_rx_dropped_inc(kdev->dev);
+	rcu_read_unlock();
+}
+
+/*
+ * Small packets are copied into the task's page fragment and wrapped with
+ * build_skb(): no kmalloc per packet. Larger ones get page fragments.
+ */
+static struct sk_buff *copy_in(struct iov_iter *from, size_t len, int *err)
+{
+	unsigned int buflen = SKB_DATA_ALIGN(KTUN_RX_PAD + len) +
+			      SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	struct sk_buff *skb;
+
+	*err = -ENOMEM;
+	if (buflen <= PAGE_SIZE) {
+		struct page_frag *pf = &current->task_frag;
+		void *buf;
+
+		if (unlikely(!skb_page_frag_refill(buflen, pf, GFP_KERNEL)))
+			return NULL;
+		buf = page_address(pf->page) + pf->offset;
+		if (unlikely(!copy_from_iter_full(buf + KTUN_RX_PAD, len, from))) {
+			*err = -EFAULT;
+			return NULL;
+		}
+		skb = build_skb(buf, buflen);
+		if (unlikely(!skb))
+			return NULL;
+		get_page(pf->page);
+		pf->offset += buflen;
+		skb_reserve(skb, KTUN_RX_PAD);
+		skb_put(skb, len);
+	} else {
+		size_t linear = min_t(size_t, len, KTUN_RX_LINEAR);
+
+		skb = alloc_skb_with_frags(KTUN_RX_PAD + linear, len - linear,
+					   PAGE_ALLOC_COSTLY_ORDER, err,
+					   GFP_KERNEL);
+		if (unlikely(!skb))
+			return NULL;
+		skb_reserve(skb, KTUN_RX_PAD);
+		skb_put(skb, linear);
+		skb->data_len = len - linear;
+		skb->len += len - linear;
+		if (unlikely(skb_copy_datagram_from_iter(skb, 0, from, len))) {
+			kfree_skb(skb);
+			*err = -EFAULT;
+			return NULL;
+		}
+	}
+	*err = 0;
+	return skb;
+}
+
+/* The protocol of a TUN packet without a tun_pi header: its IP version. */
+static __be16 ip_version_proto(const struct sk_buff *skb)
+{
+	switch (skb->data[0] >> 4) {
+	case 4:
+		return htons(ETH_P_IP);
+	case 6:
+		return htons(ETH_P_IPV6);
+	default:
+		return 0;
+	}
+}
+
+/* Process context; writes never block. Returns bytes consumed or -errno. */
+ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
+{
+	size_t total = iov_iter_count(from), len = total;
+	struct tun_pi pi = { 0, htons(ETH_P_IP) };
+	struct ktun_dev *kdev;
+	struct net_device *dev;
+	struct sk_buff *skb;
+	unsigned int flags;
+	int err;
+
+	flags = attached_flags(kfile);
+	if (!flags)
+		return -EBADFD;
+
+	if (!(flags & IFF_NO_PI)) {
+		if (len < sizeof(pi))
+			goto err_inval;
+		if (!copy_from_iter_full(&pi, sizeof(pi), from)) {
+			err = -EFAULT;
+			goto err_count;
+		}
+		len -= sizeof(pi);
+	}
+	if (len > KTUN_MAX_PACKET) {
+		err = -EMSGSIZE;
+		goto err_count;
+	}
+	if (flags & IFF_TAP ? len < ETH_HLEN : len == 0)
+		goto err_inval;
+
+	skb = copy_in(from, len, &err);
+	if (!skb)
+		goto err_count;
+
+	if (flags & IFF_TUN) {
+		skb->protocol = flags & IFF_NO_PI ? ip_version_proto(skb) : pi.proto;
+		if (!skb->protocol) {
+			kfree_skb(skb);
+			goto err_inval;
+		}
+		skb_reset_mac_header(skb);
+		skb_reset_network_header(skb);
+	}
+
+	local_bh_disable();
+	rcu_read_lock();
+	kdev = rcu_dereference(kfile->kdev);
+	if (unlikely(!kdev)) {
+		err = -EBADFD;
+		goto err_unlock;
+	}
+	dev = kdev->dev;
+	if (unlikely(!(dev->flags & IFF_UP))) {
+		dev_core_stats_rx_dropped_inc(dev);
+		err = -EIO;
+		goto err_unlock;
+	}
+	if (flags & IFF_TAP)
+		skb->protocol = eth_type_trans(skb, dev);
+	else
+		skb->dev = dev;
+	skb_record_rx_queue(skb, READ_ONCE(kfile->index));
+	dev_sw_netstats_rx_add(dev, len);
+	/* Straight into the stack on this CPU, as a NIC's poll would. */
+	netif_receive_skb(skb);
+	rcu_read_unlock();
+	local_bh_enable();
+	return total;
+
+err_unlock:
+	rcu_read_unlock();
+	local_bh_enable();
+	kfree_skb(skb);
+	return err;
+err_inval:
+	err = -EINVAL;
+err_count:
+	count_rx_dropped(kfile);
+	return err;
+}
+
+/*
+ * Process context. One packet per call; a buffer too small gets the head
+ * of the packet, TUN_PKT_STRIP in its tun_pi, and the packet's full length
+ * as the return value, so truncation is never silent.
+ */
+ssize_t ktun_pkt_read(struct ktun_file *kfile, struct iov_iter *to,
+		      bool nonblock)
+{
+	size_t avail = iov_iter_count(to);
+	struct tun_pi pi = { 0, 0 };
+	struct ktun_dev *kdev;
+	struct sk_buff *skb;
+	unsigned int flags;
+	size_t total;
+	int err;
+
+	if (!rcu_access_pointer(kfile->kdev))
+		return -EBADFD;
+	if (!avail)
+		return 0;
+
+	skb = ktun_queue_pop(kfile, nonblock, &err);
+	if (!skb)
+		return err;
+	flags = attached_flags(kfile);
+	if (!flags) {
+		err = -EBADFD;
+		goto err_free;
+	}
+
+	total = skb->len;
+	if (!(flags & IFF_NO_PI)) {
+		total += sizeof(pi);
+		if (avail < sizeof(pi)) {
+			err = -EINVAL;
+			goto err_free;
+		}
+		if (avail < total)
+			pi.flags = TUN_PKT_STRIP;
+		pi.proto = skb->protocol;
+		if (copy_to_iter(&pi, sizeof(pi), to) != sizeof(pi)) {
+			err = -EFAULT;
+			goto err_free;
+		}
+	}
+	if (skb_copy_datagram_iter(skb, 0, to,
+				   min_t(size_t, skb->len, iov_iter_count(to)))) {
+		err = -EFAULT;
+		goto err_free;
+	}
+
+	rcu_read_lock();
+	kdev = rcu_dereference(kfile->kdev);
+	if (kdev) {
+		preempt_disable();
+		dev_sw_netstats_tx_add(kdev->dev, 1, skb->len);
+		preempt_enable();
+	}
+	rcu_read_unlock();
+	consume_skb(skb);
+	return total;
+
+err_free:
+	rcu_read_lock();
+	kdev = rcu_dereference(kfile->kdev);
+	if (kdev)
+		dev_core_stats_tx_dropped_inc(kdev->dev);
+	rcu_read_unlock();
+	kfree_skb(skb);
+	return err;
+}

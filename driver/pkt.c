@@ -10,6 +10,8 @@
  * detached file (EBADFD).
  */
 #include <linux/etherdevice.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/skbuff.h>
 #include <linux/uio.h>
 
@@ -96,17 +98,33 @@ static struct sk_buff *copy_in(struct iov_iter *from, size_t len, int *err)
 	return skb;
 }
 
-/* The protocol of a TUN packet without a tun_pi header: its IP version. */
-static __be16 ip_version_proto(const struct sk_buff *skb)
+/*
+ * The protocol of a TUN packet: from the tun_pi header if there is one,
+ * else from the IP version. An IP packet shorter than its fixed header is
+ * refused here rather than left for the stack to discard.
+ */
+static __be16 tun_proto(const struct sk_buff *skb, unsigned int flags,
+			__be16 pi_proto)
 {
-	switch (skb->data[0] >> 4) {
-	case 4:
-		return htons(ETH_P_IP);
-	case 6:
-		return htons(ETH_P_IPV6);
-	default:
-		return 0;
+	__be16 proto = pi_proto;
+
+	if (flags & IFF_NO_PI) {
+		switch (skb->data[0] >> 4) {
+		case 4:
+			proto = htons(ETH_P_IP);
+			break;
+		case 6:
+			proto = htons(ETH_P_IPV6);
+			break;
+		default:
+			return 0;
+		}
 	}
+	if (proto == htons(ETH_P_IP) && skb->len < sizeof(struct iphdr))
+		return 0;
+	if (proto == htons(ETH_P_IPV6) && skb->len < sizeof(struct ipv6hdr))
+		return 0;
+	return proto;
 }
 
 /* Process context; writes never block. Returns bytes consumed or -errno. */
@@ -145,7 +163,7 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 		goto err_count;
 
 	if (flags & IFF_TUN) {
-		skb->protocol = flags & IFF_NO_PI ? ip_version_proto(skb) : pi.proto;
+		skb->protocol = tun_proto(skb, flags, pi.proto);
 		if (!skb->protocol) {
 			kfree_skb(skb);
 			goto err_inval;

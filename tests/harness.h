@@ -27,7 +27,7 @@
  *   # <prog>: N passed, N failed, N skipped
  * Diagnostics start with '#'. Exit status 1 if anything failed.
  * Arguments (or KTUN_TEST_FILTER, comma-separated) are fnmatch() patterns
- * over "<prog>.<test>" and "<test>"; a test runs if any matches.
+ * over "<prog>.<test>", "<test>" and "<prog>"; a test runs if any matches.
  */
 #ifndef KT_HARNESS_H
 #define KT_HARNESS_H
@@ -270,7 +270,8 @@ static int kt_selected(const char *full, const char *name, char **pats, int npat
 	if (!npats)
 		return 1;
 	for (i = 0; i < npats; i++)
-		if (!fnmatch(pats[i], full, 0) || !fnmatch(pats[i], name, 0))
+		if (!fnmatch(pats[i], full, 0) || !fnmatch(pats[i], name, 0) ||
+		    !fnmatch(pats[i], kt_prog, 0))
 			return 1;
 	return 0;
 }

@@ -31,6 +31,12 @@ static inline enum kt_l2 kt_l2_of(int flags)
 	return (flags & IFF_NO_PI) ? KT_RAW : KT_PI;
 }
 
+/* The tun_pi's share of a frame framed as @l2. */
+static inline size_t kt_pi_len(int l2)
+{
+	return (l2 == KT_PI || l2 == KT_ETH + KT_PI) ? 4 : 0;
+}
+
 /* A packet as read from the device, taken apart. */
 struct kt_pkt {
 	int family;		/* AF_INET, AF_INET6, or 0: not IP */

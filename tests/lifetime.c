@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Copyright (C) 2026 The ktun authors. */
+/*
+ * Who keeps an interface alive, and what happens to fds, queues, carrier
+ * and blocked readers when the last fd goes, when persistence is switched
+ * on and off, when `ip link del` pulls the device from under an fd, and
+ * when a process dies blocked in read(). Every order of open / attach /
+ * close / persist / delete that makes sense.
+ */
+
+#include "net.h"
+
+#define A4	"10.63.0.1/24"
+#define LOCAL4	"10.63.0.1"
+#define PEER4	"10.63.0.2"
+
+/* The errno a reader blocked in read() gets when the device is deleted. */
+static int del_errno(void)
+{
+	return kt_stock() ? EFAULT : EBADFD;
+}
+
+/* Creates @name persistent, up with A4, and leaves nobody attached. */
+static void make_persistent(char *name, const char *tag, int flags)
+{
+	int fd = kt_attach(kt_ifname(name, tag), flags, NULL);
+
+	kt_cleanup_dev(name);
+	kt_set_persist(fd, 1);
+	kt_dev_up(name, A4, NULL);
+	if ((flags & TUN_TYPE_MASK) == IFF_TAP)
+		RUN("ip neigh replace %s lladdr 02:6b:74:00:00:02 dev %s nud permanent",
+		    PEER4, name);
+	close(fd);
+	ASSERT_TRUE(kt_exists(name));
+}
+
+/* Clears persistence through a fresh attachment, which then takes the device along. */
+static void unpersist(const char *name, int flags)
+{
+	int fd = kt_attach(name, flags, NULL);
+
+	kt_set_persist(fd, 0);
+	close(fd);
+	EXPECT_FALSE(kt_exists(name));
+}
+
+static void send_udp(int n, int port)
+{
+	int s = kt_udp_bind(LOCAL4, 0), i;
+
+	for (i = 0; i < n; i++)
+		kt_udp_send(s, PEER4, port, "ktun", 4);
+	close(s);
+}
+
+/* One datagram from the stack must reach the app on @fd. */
+static void check_flows(int fd, int l2, int port)
+{
+	uint8_t buf[2048];
+	struct kt_pkt p;
+
+	send_udp(1, port);
+	kt_read_udp(fd, l2, port, buf, sizeof(buf), &p);
+	EXPECT_EQ(p.dlen, 4);
+}
+
+TEST(open_close_unattached)
+{
+	unsigned int f;
+	int i, fd;
+
+	for (i = 0; i < 10; i++) {
+		fd = kt_open_node(0);
+		if (i & 1)
+			EXPECT_OK(ioctl(fd, TUNGETFEATURES, &f));
+		close(fd);
+	}
+	/* the harness fails the test if an interface appeared */
+}
+
+TEST(close_removes_interface)
+{
+	static const int flags[] = { IFF_TUN | IFF_NO_PI, IFF_TUN, IFF_TAP | IFF_NO_PI, IFF_TAP };
+	char name[IFNAMSIZ];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < 4; i++) {
+		fd = kt_attach(kt_ifname(name, "c"), flags[i], NULL);
+		kt_dev_up(name, A4, NULL);
+		ASSERT_TRUE(kt_exists(name));
+		close(fd);
+		EXPECT_FALSE(kt_exists(name));
+		/* gone for good: the name can be created afresh */
+		fd = kt_attach(name, flags[i] | IFF_TUN_EXCL, NULL);
+		close(fd);
+		EXPECT_FALSE(kt_exists(name));
+	}
+}
+
+TEST(dup_keeps_until_last_close)
+{
+	char name[IFNAMSIZ];
+	int fd = kt_attach(kt_ifname(name, "d"), IFF_TUN | IFF_NO_PI, NULL);
+	int fd2 = dup(fd);
+
+	ASSERT_OK(fd2);
+	close(fd);
+	EXPECT_TRUE(kt_exists(name));
+	kt_dev_up(name, A4, NULL);
+	check_flows(fd2, KT_RAW, 8000);
+	close(fd2);
+	EXPECT_FALSE(kt_exists(name));
+}
+
+TEST(forked_fd_keeps_until_last_close)
+{
+	int go[2], ready[2], fd, st;
+	char name[IFNAMSIZ], c;
+	pid_t pid;
+
+	fd = kt_attach(kt_ifname(name, "f"), IFF_TUN | IFF_NO_PI, NULL);
+	ASSERT_OK(pipe(go));
+	ASSERT_OK(pipe(ready));
+	pid = fork();
+	ASSERT_OK(pid);
+	if (!pid) {
+		close(go[1]);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		close(fd);
+		_exit(0);
+	}
+	ASSERT_EQ(read(ready[0], &c, 1), 1);
+	close(fd);
+	EXPECT_TRUE(kt_exists(name));
+	ASSERT_EQ(write(go[1], "g", 1), 1);
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_EQ(st, 0);
+	EXPECT_FALSE(kt_exists(name));
+}
+
+TEST(persist_survives_close_carrier_follows)
+{
+	char name[IFNAMSIZ];
+	int fd = kt_attach(kt_ifname(name, "p"), IFF_TUN | IFF_NO_PI, NULL);
+
+	kt_cleanup_dev(name);
+	kt_dev_up(name, A4, NULL);
+	EXPECT_EQ(kt_carrier(name), 1);
+	kt_set_persist(fd, 1);
+	close(fd);
+	ASSERT_TRUE(kt_exists(name));
+	EXPECT_EQ(kt_carrier(name), 0);
+
+	fd = kt_attach(name, IFF_TUN | IFF_NO_PI, NULL);
+	EXPECT_EQ(kt_carrier(name), 1);
+	check_flows(fd, KT_RAW, 8001);
+	close(fd);
+	/* still persistent: persistence belongs to the device, not the fd */
+	EXPECT_TRUE(kt_exists(name));
+	EXPECT_EQ(kt_carrier(name), 0);
+	unpersist(name, IFF_TUN | IFF_NO_PI);
+}
+
+TEST(persist_on_then_off)
+{
+	char name[IFNAMSIZ];
+	int fd = kt_attach(kt_ifname(name, "o"), IFF_TAP | IFF_NO_PI, NULL);
+
+	kt_cleanup_dev(name);
+	kt_set_persist(fd, 1);
+	kt_set_persist(fd, 1);	/* idempotent */
+	kt_set_persist(fd, 0);
+	kt_set_persist(fd, 0);
+	close(fd);
+	EXPECT_FALSE(kt_exists(name));
+}
+
+/* Packets queued when the last fd closes are purged, not kept for the next one. */
+TEST(persist_close_purges_queue)
+{
+	static const int flags[] = { IFF_TUN | IFF_NO_PI, IFF_TAP | IFF_NO_PI };
+	char name[IFNAMSIZ], buf[2048];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < 2; i++) {
+		make_persistent(name, "q", flags[i]);
+		fd = kt_attach(name, flags[i], NULL);
+		send_udp(5, 8002);
+		ASSERT_EQ(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, KT_WAIT_MS), 1);
+		close(fd);
+
+		fd = kt_attach(name, flags[i], NULL);
+		kt_nonblock(fd);
+		EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EAGAIN);
+		check_flows(fd, kt_l2_of(flags[i]), 8003);
+		close(fd);
+		unpersist(name, flags[i]);
+	}
+}
+
+/* With nobody attached, what the stack sends is dropped and counted. */
+TEST(persist_unattached_drops_counted)
+{
+	static const int flags[] = { IFF_TUN | IFF_NO_PI, IFF_TAP | IFF_NO_PI };
+	unsigned long long drops;
+	char name[IFNAMSIZ], buf[2048];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < 2; i++) {
+		make_persistent(name, "u", flags[i]);
+		EXPECT_EQ(kt_carrier(name), 0);
+		drops = kt_stat(name, "tx_dropped");
+		send_udp(7, 8004);
+		EXPECT_EQ(kt_stat(name, "tx_dropped"), drops + 7);
+		EXPECT_EQ(kt_stat(name, "tx_packets"), 0);
+
+		fd = kt_attach(name, flags[i], NULL);
+		EXPECT_EQ(kt_carrier(name), 1);
+		kt_nonblock(fd);
+		EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EAGAIN);
+		check_flows(fd, kt_l2_of(flags[i]), 8005);
+		close(fd);
+		unpersist(name, flags[i]);
+	}
+}
+
+/* Deleting an attached device leaves a dead fd: EBADFD on every call, then close. */
+TEST(del_attached_fd_dead)
+{
+	char name[IFNAMSIZ], buf[64] = { 0x45 };
+	struct ifreq ifr;
+	int fd = kt_attach(kt_ifname(name, "x"), IFF_TUN | IFF_NO_PI, NULL);
+
+	kt_dev_up(name, A4, NULL);
+	RUN("ip link del dev %s", name);
+	EXPECT_FALSE(kt_exists(name));
+	EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EBADFD);
+	EXPECT_ERRNO(write(fd, buf, sizeof(buf)), EBADFD);
+	memset(&ifr, 0, sizeof(ifr));
+	EXPECT_ERRNO(ioctl(fd, TUNGETIFF, &ifr), EBADFD);
+	EXPECT_ERRNO(ioctl(fd, TUNSETPERSIST, 1UL), EBADFD);
+	EXPECT_OK(close(fd));
+	/* the name is free */
+	fd = kt_attach(name, IFF_TUN | IFF_NO_PI | IFF_TUN_EXCL, NULL);
+	close(fd);
+}
+
+/* A dead fd can attach again (stock allows it), to a fresh device. */
+TEST(del_then_setiff_same_fd)
+{
+	char name[IFNAMSIZ], buf[2048];
+	int fd = kt_attach(kt_ifname(name, "r"), IFF_TUN | IFF_NO_PI, NULL);
+
+	RUN("ip link del dev %s", name);
+	ASSERT_OK(kt_setiff(fd, name, IFF_TUN | IFF_NO_PI, NULL));
+	ASSERT_TRUE(kt_exists(name));
+	kt_dev_up(name, A4, NULL);
+	kt_nonblock(fd);
+	EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EAGAIN);
+	check_flows(fd, KT_RAW, 8006);
+	close(fd);
+	EXPECT_FALSE(kt_exists(name));
+}
+
+struct blocked {
+	int fd;
+	pid_t tid;
+	int ready[2];
+	ssize_t ret;
+	int err;
+	short revents;
+};
+
+static void *read_main(void *arg)
+{
+	struct blocked *b = arg;
+	char buf[2048];
+
+	b->tid = gettid();
+	if (write(b->ready[1], "r", 1) != 1)
+		FAIL("ready pipe");
+	errno = 0;
+	b->ret = read(b->fd, buf, sizeof(buf));
+	b->err = errno;
+	return NULL;
+}
+
+static void *poll_main(void *arg)
+{
+	struct blocked *b = arg;
+	struct pollfd p = { .fd = b->fd, .events = POLLIN };
+
+	b->tid = gettid();
+	if (write(b->ready[1], "r", 1) != 1)
+		FAIL("ready pipe");
+	b->ret = poll(&p, 1, 1000 * kt_guard());
+	b->revents = p.revents;
+	return NULL;
+}
+
+/* Starts @fn on @b in a thread and returns once it sleeps in its system call. */
+static pthread_t start_blocked(struct blocked *b, int fd, void *(*fn)(void *), int poller)
+{
+	pthread_t t;
+	char c;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+	ASSERT_OK(pipe2(b->ready, O_CLOEXEC));
+	ASSERT_EQ(pthread_create(&t, NULL, fn, b), 0);
+	ASSERT_EQ(read(b->ready[0], &c, 1), 1);
+	if (poller)
+		kt_wait_in_poll(getpid(), b->tid);
+	else
+		kt_wait_in_read(getpid(), b->tid);
+	return t;
+}
+
+static void check_del_wakes_reader(int flags, int persist)
+{
+	char name[IFNAMSIZ], buf[64] = { 0x45 };
+	struct blocked b;
+	pthread_t t;
+	int fd = kt_attach(kt_ifname(name, "w"), flags, NULL);
+
+	kt_dev_up(name, A4, NULL);
+	if (persist)
+		kt_set_persist(fd, 1);
+	t = start_blocked(&b, fd, read_main, 0);
+	RUN("ip link del dev %s", name);
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	EXPECT_EQ(b.ret, -1);
+	if (b.err != del_errno())
+		FAIL_CHECK("blocked read after ip link del: errno %s, expected %s (%s)",
+			   kt_errname(b.err), kt_errname(del_errno()), kt_driver());
+	EXPECT_FALSE(kt_exists(name));
+	EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EBADFD);
+	EXPECT_ERRNO(write(fd, buf, sizeof(buf)), EBADFD);
+	EXPECT_OK(close(fd));
+}
+
+TEST(del_wakes_blocked_reader)
+{
+	check_del_wakes_reader(IFF_TUN | IFF_NO_PI, 0);
+	check_del_wakes_reader(IFF_TAP, 0);
+}
+
+TEST(del_persistent_wakes_blocked_reader)
+{
+	check_del_wakes_reader(IFF_TUN | IFF_NO_PI, 1);
+}
+
+TEST(del_wakes_poller)
+{
+	char name[IFNAMSIZ];
+	struct blocked b;
+	pthread_t t;
+	int fd = kt_attach(kt_ifname(name, "v"), IFF_TUN | IFF_NO_PI, NULL);
+
+	kt_dev_up(name, A4, NULL);
+	t = start_blocked(&b, fd, poll_main, 1);
+	RUN("ip link del dev %s", name);
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	EXPECT_EQ(b.ret, 1);
+	EXPECT_TRUE(b.revents & POLLERR);
+	EXPECT_FALSE(b.revents & POLLIN);
+	close(fd);
+}
+
+TEST(del_persistent_unattached)
+{
+	char name[IFNAMSIZ];
+
+	make_persistent(name, "y", IFF_TAP | IFF_NO_PI);
+	RUN("ip link del dev %s", name);
+	EXPECT_FALSE(kt_exists(name));
+}
+
+/* An fd opened before the delete attaches afterwards to a brand-new device. */
+TEST(open_del_attach)
+{
+	char name[IFNAMSIZ];
+	unsigned int idx;
+	int fd;
+
+	make_persistent(name, "z", IFF_TUN | IFF_NO_PI);
+	idx = if_nametoindex(name);
+	fd = kt_open_node(0);
+	RUN("ip link del dev %s", name);
+	ASSERT_OK(kt_setiff(fd, name, IFF_TUN | IFF_NO_PI, NULL));
+	EXPECT_NE(if_nametoindex(name), idx);
+	EXPECT_NE(if_nametoindex(name), 0);
+	close(fd);
+	EXPECT_FALSE(kt_exists(name));
+}
+
+/*
+ * A child attaches and blocks in read(); it is SIGKILLed there. Returns
+ * once it is reaped.
+ */
+static void kill_blocked_child(const char *name, int flags, int create_persist)
+{
+	int ready[2], st;
+	pid_t pid;
+	char c;
+
+	ASSERT_OK(pipe(ready));
+	pid = fork();
+	ASSERT_OK(pid);
+	if (!pid) {
+		char buf[2048];
+		int fd = ktun_open(name, flags, NULL);
+
+		if (fd < 0)
+			_exit(10);
+		if (create_persist && ioctl(fd, TUNSETPERSIST, 1UL))
+			_exit(11);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(12);
+		for (;;)
+			if (read(fd, buf, sizeof(buf)) < 0)
+				_exit(13);
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		waitpid(pid, &st, 0);
+		FAIL("the child could not attach %s: exit %d", name, WEXITSTATUS(st));
+	}
+	close(ready[0]);
+	kt_wait_in_read(pid, pid);
+	ASSERT_OK(kill(pid, SIGKILL));
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+TEST(sigkill_blocked_reader_persistent)
+{
+	char name[IFNAMSIZ];
+	int fd;
+
+	make_persistent(name, "k", IFF_TUN | IFF_NO_PI);
+	kill_blocked_child(name, IFF_TUN | IFF_NO_PI, 0);
+	ASSERT_TRUE(kt_exists(name));
+	EXPECT_EQ(kt_carrier(name), 0);
+	/* another process attaches at once, and the device works */
+	fd = kt_attach(name, IFF_TUN | IFF_NO_PI, NULL);
+	EXPECT_EQ(kt_carrier(name), 1);
+	check_flows(fd, KT_RAW, 8007);
+	close(fd);
+	unpersist(name, IFF_TUN | IFF_NO_PI);
+}
+
+TEST(sigkill_blocked_reader_nonpersistent)
+{
+	char name[IFNAMSIZ];
+	int fd;
+
+	kt_ifname(name, "n");
+	kill_blocked_child(name, IFF_TAP | IFF_NO_PI, 0);
+	EXPECT_FALSE(kt_exists(name));
+	fd = kt_attach(name, IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL, NULL);
+	close(fd);
+}
+
+/* The child made the device persistent itself before dying. */
+TEST(sigkill_creator_of_persistent)
+{
+	char name[IFNAMSIZ];
+	int fd;
+
+	kt_ifname(name, "m");
+	kt_cleanup_dev(name);
+	kill_blocked_child(name, IFF_TAP | IFF_NO_PI, 1);
+	ASSERT_TRUE(kt_exists(name));
+	fd = kt_attach(name, IFF_TAP | IFF_NO_PI, NULL);
+	kt_set_persist(fd, 0);
+	close(fd);
+	EXPECT_FALSE(kt_exists(name));
+}
+
+/* Many lives in a row, in every order; leaks show at rmmod in tests/run. */
+TEST(churn)
+{
+	char name[IFNAMSIZ], buf[2048];
+	int i, fd, fd2;
+
+	kt_ifname(name, "h");
+	kt_cleanup_dev(name);
+	for (i = 0; i < 40; i++) {
+		int flags = (i & 1 ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
+
+		fd = kt_attach(name, flags | IFF_TUN_EXCL, NULL);
+		switch (i % 5) {
+		case 0:		/* attach, close */
+			close(fd);
+			break;
+		case 1:		/* attach, up, delete, close */
+			kt_dev_up(name, NULL, NULL);
+			RUN("ip link del dev %s", name);
+			EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EBADFD);
+			close(fd);
+			break;
+		case 2:		/* persist, close, re-attach, delete, close */
+			kt_set_persist(fd, 1);
+			close(fd);
+			fd = kt_attach(name, flags, NULL);
+			RUN("ip link del dev %s", name);
+			close(fd);
+			break;
+		case 3:		/* persist, close, delete unattached */
+			kt_set_persist(fd, 1);
+			close(fd);
+			RUN("ip link del dev %s", name);
+			break;
+		case 4:		/* a second fd is refused, close both */
+			fd2 = kt_open_node(0);
+			EXPECT_ERRNO(kt_setiff(fd2, name, flags, NULL), EBUSY);
+			close(fd);
+			close(fd2);
+			break;
+		}
+		if (kt_exists(name))
+			FAIL("round %d (pattern %d): %s still exists", i, i % 5, name);
+	}
+}

@@ -10,9 +10,12 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/proc_fs.h>
+#include <linux/proc_ns.h>
 #include <linux/rtnetlink.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/sockios.h>
 #include <net/net_namespace.h>
 
 #include "ktun.h"
@@ -89,69 +92,16 @@ static int ktun_chr_fasync(int fd, struct file *file, int on)
 	return fasync_helper(fd, file, on, &kfile->fasync);
 }
 
-/* What TUNGETIFF reports, in the stock driver's encoding. */
-static unsigned int getiff_flags(const struct ktun_dev *kdev)
+static int set_ifindex(struct ktun_file *kfile, void __user *argp)
 {
-	unsigned int flags = kdev->flags & (KTUN_TYPE_MASK | IFF_PERSIST |
-					    KTUN_IFF_FEATURES);
+	int ifindex;
 
-	/* Stock reports "no socket filter" with this bit, which is the
-	 * IFF_NO_PI bit too; ktun files never carry a filter.
-	 */
-	return flags | IFF_NOFILTER;
-}
-
-/* Ioctls on an attached file; under rtnl. */
-static long attached_ioctl(struct ktun_file *kfile, struct ktun_dev *kdev,
-			   unsigned int cmd, void __user *argp,
-			   unsigned long arg, struct ifreq *ifr, int ifreq_len)
-{
-	struct net_device *dev = kdev->dev;
-	kuid_t owner;
-	kgid_t group;
-
-	ASSERT_RTNL();
-	switch (cmd) {
-	case TUNGETIFF:
-		strscpy(ifr->ifr_name, dev->name, IFNAMSIZ);
-		ifr->ifr_flags = getiff_flags(kdev);
-		return copy_to_user(argp, ifr, ifreq_len) ? -EFAULT : 0;
-
-	case TUNSETPERSIST:
-		/* A persistent device keeps the module loaded, as stock tun. */
-		if (arg && !(kdev->flags & IFF_PERSIST)) {
-			kdev->flags |= IFF_PERSIST;
-			__module_get(THIS_MODULE);
-			netdev_state_change(dev);
-		} else if (!arg && (kdev->flags & IFF_PERSIST)) {
-			kdev->flags &= ~IFF_PERSIST;
-			module_put(THIS_MODULE);
-			netdev_state_change(dev);
-		}
-		return 0;
-
-	case TUNSETOWNER:
-		owner = make_kuid(current_user_ns(), arg);
-		if (!uid_valid(owner))
-			return -EINVAL;
-		kdev->owner = owner;
-		return 0;
-
-	case TUNSETGROUP:
-		group = make_kgid(current_user_ns(), arg);
-		if (!gid_valid(group))
-			return -EINVAL;
-		kdev->group = group;
-		return 0;
-
-	case TUNSETNOCSUM:
-	case TUNSETDEBUG:
-		/* Accepted and ignored, as by the stock driver. */
-		return 0;
-
-	default:
+	if (get_user(ifindex, (int __user *)argp))
+		return -EFAULT;
+	if (ifindex < 0)
 		return -EINVAL;
-	}
+	kfile->ifindex = ifindex;
+	return 0;
 }
 
 static long ktun_ioctl(struct file *file, unsigned int cmd,
@@ -163,29 +113,43 @@ static long ktun_ioctl(struct file *file, unsigned int cmd,
 	struct ifreq ifr;
 	long ret;
 
+	/* These work on any file, attached or not. */
 	if (cmd == TUNGETFEATURES)
 		return put_user(KTUN_IFF_SUPPORTED, (unsigned int __user *)argp);
+	if (cmd == SIOCGSKNS) {
+		if (!ns_capable(kfile->net->user_ns, CAP_NET_ADMIN))
+			return -EPERM;
+		return open_related_ns(&kfile->net->ns, get_net_ns);
+	}
 
 	memset(&ifr, 0, sizeof(ifr));
-	if (cmd == TUNSETIFF && copy_from_user(&ifr, argp, ifreq_len))
+	if ((cmd == TUNSETIFF || cmd == TUNSETQUEUE ||
+	     _IOC_TYPE(cmd) == SOCK_IOC_TYPE) &&
+	    copy_from_user(&ifr, argp, ifreq_len))
 		return -EFAULT;
 
 	rtnl_lock();
 	kdev = rtnl_dereference(kfile->kdev);
-	if (cmd == TUNSETIFF) {
+	switch (cmd) {
+	case TUNSETIFF:
 		ret = -EEXIST;
 		if (kdev)
-			goto out;
+			break;
 		ret = ktun_iff_set(kfile, &ifr);
 		if (!ret && copy_to_user(argp, &ifr, ifreq_len))
 			ret = -EFAULT;
-	} else if (!kdev) {
-		ret = -EBADFD;
-	} else {
-		ret = attached_ioctl(kfile, kdev, cmd, argp, arg, &ifr,
-				     ifreq_len);
+		break;
+	case TUNSETQUEUE:
+		ret = ktun_iff_set_queue(kfile, (u16)ifr.ifr_flags);
+		break;
+	case TUNSETIFINDEX:
+		ret = kdev ? -EPERM : set_ifindex(kfile, argp);
+		break;
+	default:
+		ret = kdev ? ktun_ioctl_attached(kfile, kdev, cmd, arg, &ifr,
+						 ifreq_len) : -EBADFD;
+		break;
 	}
-out:
 	rtnl_unlock();
 	return ret;
 }
@@ -204,7 +168,11 @@ static long ktun_chr_compat_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case TUNSETIFF:
 	case TUNGETIFF:
-	case TUNGETFEATURES:
+	case TUNSETTXFILTER:
+	case TUNGETSNDBUF:
+	case TUNSETSNDBUF:
+	case SIOCGIFHWADDR:
+	case SIOCSIFHWADDR:
 		arg = (unsigned long)compat_ptr(arg);
 		break;
 	default:

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Copyright (C) 2026 The ktun authors. */
 /*
- * TUNSETIFF and its inverse: creating a device or finding an existing one,
- * attaching a file to it as a queue, and detaching files on close or when
- * the device goes away. Everything here runs under rtnl.
+ * TUNSETIFF, TUNSETQUEUE and their inverse: creating a device or finding an
+ * existing one, attaching a file to it as a queue, taking queues in and out
+ * of service, and detaching files on close or when the device goes away.
+ * Everything here runs under rtnl.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -12,6 +13,12 @@
 #include <linux/rtnetlink.h>
 
 #include "ktun.h"
+
+/* The device's flags as TUNGETIFF and sysfs tun_flags report them. */
+unsigned int ktun_iff_flags(const struct ktun_dev *kdev)
+{
+	return READ_ONCE(kdev->flags) & KTUN_IFF_VISIBLE;
+}
 
 /* May the current task attach to @kdev? The stock rule: owner, group, or admin. */
 static bool may_attach(const struct ktun_dev *kdev)
@@ -25,17 +32,18 @@ static bool may_attach(const struct ktun_dev *kdev)
 	return ns_capable(dev_net(kdev->dev)->user_ns, CAP_NET_ADMIN);
 }
 
-/* Publishes @kfile as the last queue of @kdev; it is whole when seen. */
-static int attach(struct ktun_dev *kdev, struct ktun_file *kfile)
+/* Puts @kfile in service as the last queue of @kdev; it is whole when seen. */
+static int enable(struct ktun_dev *kdev, struct ktun_file *kfile)
 {
 	struct net_device *dev = kdev->dev;
 	unsigned int n = kdev->numqueues;
 	int ret;
 
 	ASSERT_RTNL();
-	if (n && !(kdev->flags & IFF_MULTI_QUEUE))
+	if (n + kdev->numdisabled >= 1 && !(kdev->flags & IFF_MULTI_QUEUE) &&
+	    !kfile->disabled)
 		return -EBUSY;
-	if (n == KTUN_MAX_QUEUES)
+	if (!kfile->disabled && n + kdev->numdisabled >= KTUN_MAX_QUEUES)
 		return -E2BIG;
 	ret = ktun_queue_resize(kfile, dev->tx_queue_len);
 	if (ret)
@@ -43,7 +51,15 @@ static int attach(struct ktun_dev *kdev, struct ktun_file *kfile)
 	ret = netif_set_real_num_tx_queues(dev, n + 1);
 	if (ret)
 		return ret;
+	ret = netif_set_real_num_rx_queues(dev, n + 1);
+	if (ret)
+		return ret;
 
+	if (kfile->disabled) {
+		list_del_init(&kfile->disabled_node);
+		kdev->numdisabled--;
+		kfile->disabled = false;
+	}
 	kfile->index = n;
 	rcu_assign_pointer(kdev->queues[n], kfile);
 	WRITE_ONCE(kdev->numqueues, n + 1);
@@ -65,7 +81,6 @@ static void unpublish(struct ktun_dev *kdev, struct ktun_file *kfile)
 	moved->index = kfile->index;
 	RCU_INIT_POINTER(kdev->queues[last], NULL);
 	WRITE_ONCE(kdev->numqueues, last);
-	RCU_INIT_POINTER(kfile->kdev, NULL);
 }
 
 static void count_tx_dropped(struct net_device *dev, unsigned int n)
@@ -74,8 +89,55 @@ static void count_tx_dropped(struct net_device *dev, unsigned int n)
 		dev_core_stats_tx_dropped_inc(dev);
 }
 
-/* Called on close. A device left with no queue loses its carrier, and goes
- * away unless persistent.
+/* After a queue left service: wait out transmits, then drop what it held. */
+static void retire_queue(struct ktun_dev *kdev, struct ktun_file *kfile)
+{
+	struct net_device *dev = kdev->dev;
+
+	synchronize_net();
+	count_tx_dropped(dev, ktun_queue_purge(kfile));
+	if (kdev->numqueues) {
+		netif_set_real_num_tx_queues(dev, kdev->numqueues);
+		netif_set_real_num_rx_queues(dev, kdev->numqueues);
+	}
+}
+
+/* TUNSETQUEUE: take a queue of a multi-queue device out of or into service. */
+int ktun_iff_set_queue(struct ktun_file *kfile, unsigned int flags)
+{
+	struct ktun_dev *kdev = rtnl_dereference(kfile->kdev);
+	int ret;
+
+	ASSERT_RTNL();
+	if (!kdev)
+		return -EINVAL;
+	if (flags & IFF_ATTACH_QUEUE) {
+		if (!kfile->disabled)
+			return -EINVAL;
+		if (!may_attach(kdev))
+			return -EPERM;
+		ret = enable(kdev, kfile);
+	} else if (flags & IFF_DETACH_QUEUE) {
+		if (!(kdev->flags & IFF_MULTI_QUEUE) || kfile->disabled)
+			return -EINVAL;
+		unpublish(kdev, kfile);
+		kfile->disabled = true;
+		list_add_tail(&kfile->disabled_node, &kdev->disabled);
+		kdev->numdisabled++;
+		retire_queue(kdev, kfile);
+		ret = 0;
+	} else {
+		return -EINVAL;
+	}
+	if (!ret)
+		netdev_state_change(kdev->dev);
+	return ret;
+}
+
+/*
+ * Called on close: 1. leave service, 2. unpublish, 3. wait and purge. A
+ * device left with no file loses its carrier, and goes away unless
+ * persistent.
  */
 void ktun_iff_detach(struct ktun_file *kfile)
 {
@@ -88,14 +150,17 @@ void ktun_iff_detach(struct ktun_file *kfile)
 		goto out;
 	dev = kdev->dev;
 
-	/* 1. Unpublish, 2. wait out transmits, 3. purge what they queued. */
-	unpublish(kdev, kfile);
-	synchronize_net();
-	count_tx_dropped(dev, ktun_queue_purge(kfile));
-
-	if (kdev->numqueues) {
-		netif_set_real_num_tx_queues(dev, kdev->numqueues);
+	if (kfile->disabled) {
+		list_del_init(&kfile->disabled_node);
+		kdev->numdisabled--;
+		kfile->disabled = false;
 	} else {
+		unpublish(kdev, kfile);
+	}
+	RCU_INIT_POINTER(kfile->kdev, NULL);
+	retire_queue(kdev, kfile);
+
+	if (!kdev->numqueues && !kdev->numdisabled) {
 		netif_carrier_off(dev);
 		if (!(kdev->flags & IFF_PERSIST)) {
 			unregister_netdevice(dev);
@@ -114,16 +179,25 @@ out:
  */
 void ktun_iff_detach_all(struct ktun_dev *kdev)
 {
-	struct ktun_file *kfile, *batch = NULL;
+	struct ktun_file *kfile, *tmp, *batch = NULL;
 
 	ASSERT_RTNL();
-	/* 1. Unpublish every queue, keeping them on a private list. */
+	/* 1. Unpublish every queue and unlink every disabled file. */
 	while (kdev->numqueues) {
 		kfile = rtnl_dereference(kdev->queues[0]);
 		unpublish(kdev, kfile);
 		kfile->retiring_next = batch;
 		batch = kfile;
 	}
+	list_for_each_entry_safe(kfile, tmp, &kdev->disabled, disabled_node) {
+		list_del_init(&kfile->disabled_node);
+		kfile->disabled = false;
+		kfile->retiring_next = batch;
+		batch = kfile;
+	}
+	kdev->numdisabled = 0;
+	for (kfile = batch; kfile; kfile = kfile->retiring_next)
+		RCU_INIT_POINTER(kfile->kdev, NULL);
 	/* 2. Wait until no transmit, read or write can see them. */
 	synchronize_net();
 	/* 3. Purge and wake. The files cannot be released meanwhile: their
@@ -135,7 +209,7 @@ void ktun_iff_detach_all(struct ktun_dev *kdev)
 	}
 	/* 4. A persistent device held the module; it no longer needs to. */
 	if (kdev->flags & IFF_PERSIST) {
-		kdev->flags &= ~IFF_PERSIST;
+		WRITE_ONCE(kdev->flags, kdev->flags & ~IFF_PERSIST);
 		module_put(THIS_MODULE);
 	}
 }
@@ -156,13 +230,15 @@ static int attach_existing(struct ktun_file *kfile, struct net_device *dev,
 	if (!may_attach(kdev))
 		return -EPERM;
 
-	ret = attach(kdev, kfile);
+	ret = enable(kdev, kfile);
 	if (ret)
 		return ret;
 	/* The first queue of a device sets its features, as with stock tun. */
-	if (kdev->numqueues == 1)
-		kdev->flags = (kdev->flags & ~KTUN_IFF_FEATURES) |
-			      (flags & KTUN_IFF_FEATURES);
+	if (kdev->numqueues + kdev->numdisabled == 1) {
+		WRITE_ONCE(kdev->flags, (kdev->flags & ~KTUN_IFF_FEATURES) |
+					(flags & KTUN_IFF_FEATURES));
+		netdev_update_features(dev);
+	}
 	netdev_state_change(dev);
 	return 0;
 }
@@ -188,6 +264,8 @@ static struct net_device *create(struct ktun_file *kfile, const char *name,
 		return ERR_PTR(-ENOMEM);
 	dev_net_set(dev, net);
 	dev->rtnl_link_ops = &ktun_link_ops;
+	dev->ifindex = kfile->ifindex;
+	dev->sysfs_groups[0] = &ktun_attr_group;
 	ktun_net_set_type(dev, type);
 	kdev = netdev_priv(dev);
 	kdev->flags |= flags & KTUN_IFF_FEATURES;
@@ -195,7 +273,7 @@ static struct net_device *create(struct ktun_file *kfile, const char *name,
 	ret = register_netdevice(dev);
 	if (ret)
 		goto err_free;
-	ret = attach(kdev, kfile);
+	ret = enable(kdev, kfile);
 	if (ret)
 		goto err_unregister;
 	return dev;
@@ -222,6 +300,12 @@ int ktun_iff_set(struct ktun_file *kfile, struct ifreq *ifr)
 		return -EINVAL;
 	if (type != IFF_TUN && type != IFF_TAP)
 		return -EINVAL;
+	if (flags & IFF_NAPI_FRAGS) {
+		if (!capable(CAP_NET_ADMIN))
+			return -EPERM;
+		if (!(flags & IFF_NAPI) || type != IFF_TAP)
+			return -EINVAL;
+	}
 
 	ifr->ifr_name[IFNAMSIZ - 1] = '\0';
 	dev = __dev_get_by_name(kfile->net, ifr->ifr_name);

@@ -13,10 +13,18 @@
  * Locking and lifetime
  * --------------------
  * rtnl_lock protects the attachment between the two: kdev->queues[],
- * kdev->numqueues, kfile->kdev and kfile->index, and every configuration
- * field of a ktun_dev (flags, owner, group). Every ioctl that touches a device
+ * kdev->numqueues, the disabled list, kfile->kdev, kfile->index and
+ * kfile->disabled, and every configuration field of a ktun_dev (flags,
+ * owner, group, vnet_hdr_sz, filters). Every ioctl that touches a device
  * runs under rtnl, as do attach and detach, so they are serialised against
  * each other and against netdev registration and deletion.
+ *
+ * An attached file is enabled (in kdev->queues[], fed by transmit) or, on a
+ * multi-queue device after TUNSETQUEUE/IFF_DETACH_QUEUE, disabled (on
+ * kdev->disabled: still attached for read, write and ioctl, but fed
+ * nothing). Configuration the data path reads (flags, vnet_hdr_sz) is
+ * written with WRITE_ONCE and read once per packet with READ_ONCE; the
+ * filters are RCU-published objects, replaced whole, never edited.
  *
  * The data path takes no lock of ours:
  *   - kdev->queues[i] and kfile->kdev are RCU pointers. The transmit path
@@ -43,6 +51,7 @@
 #ifndef _KTUN_H
 #define _KTUN_H
 
+#include <linux/filter.h>
 #include <linux/if_tun.h>
 #include <linux/netdevice.h>
 #include <linux/ptr_ring.h>
@@ -61,29 +70,61 @@
 
 #define KTUN_TYPE_MASK		(IFF_TUN | IFF_TAP)
 
-/* Not an ABI flag: marks a flags snapshot taken from an attached file. */
-#define KTUN_ATTACHED		(1U << 31)
+/* Internal flag bits, above the 16 the ABI uses. */
+#define KTUN_VNET_LE		(1U << 30)	/* TUNSETVNETLE */
+#define KTUN_ATTACHED		(1U << 31)	/* a snapshot from an attached file */
 
 /* TUNSETIFF flags ktun understands; any other bit is rejected. */
-#define KTUN_IFF_ALL		(IFF_TUN | IFF_TAP | IFF_NO_PI | IFF_ONE_QUEUE | \
-				 IFF_MULTI_QUEUE | IFF_TUN_EXCL | \
-				 IFF_NO_CARRIER | IFF_PERSIST | \
-				 IFF_ATTACH_QUEUE | IFF_DETACH_QUEUE)
+#define KTUN_IFF_ALL		(IFF_TUN | IFF_TAP | IFF_NAPI | IFF_NAPI_FRAGS | \
+				 IFF_NO_CARRIER | IFF_NO_PI | IFF_ONE_QUEUE | \
+				 IFF_VNET_HDR | IFF_TUN_EXCL | IFF_MULTI_QUEUE | \
+				 IFF_ATTACH_QUEUE | IFF_DETACH_QUEUE | \
+				 IFF_PERSIST)
 
 /* The flags a TUNSETIFF may change on an existing device (stock rule). */
-#define KTUN_IFF_FEATURES	(IFF_NO_PI | IFF_ONE_QUEUE | IFF_MULTI_QUEUE)
+#define KTUN_IFF_FEATURES	(IFF_NO_PI | IFF_ONE_QUEUE | IFF_VNET_HDR | \
+				 IFF_MULTI_QUEUE | IFF_NAPI | IFF_NAPI_FRAGS)
 
-/* What TUNGETFEATURES reports: only what ktun implements. */
+/* What TUNGETFEATURES reports, and sysfs tun_flags shows at most. */
 #define KTUN_IFF_SUPPORTED	(IFF_TUN | IFF_TAP | IFF_NO_CARRIER | \
 				 KTUN_IFF_FEATURES)
+#define KTUN_IFF_VISIBLE	(KTUN_TYPE_MASK | IFF_PERSIST | KTUN_IFF_FEATURES)
+
+/* TUNSETOFFLOAD bits ktun accepts (6.1's set; UFO is accepted and ignored). */
+#define KTUN_F_ALL		(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | \
+				 TUN_F_TSO_ECN | TUN_F_UFO)
+
+/* The TAP transmit filter of TUNSETTXFILTER; replaced whole under RCU. */
+struct ktun_txfilter {
+	struct rcu_head		rcu;
+	unsigned int		count;		/* exact addresses */
+	u32			mask[2];	/* multicast hash */
+	u8			addr[8][ETH_ALEN];
+};
+
+/* A classic BPF filter of TUNATTACHFILTER, as given and as compiled. */
+struct ktun_bpf {
+	struct rcu_head		rcu;
+	struct bpf_prog		*prog;
+	struct sock_fprog	fprog;
+};
 
 struct ktun_dev {
 	struct net_device	*dev;
 	/* under rtnl; read with READ_ONCE on the data path */
 	unsigned int		flags;
+	int			vnet_hdr_sz;
 	unsigned int		numqueues;
+	/* under rtnl */
+	unsigned int		numdisabled;
+	struct list_head	disabled;
 	kuid_t			owner;
 	kgid_t			group;
+	int			sndbuf;
+	netdev_features_t	offload_features;
+	/* RCU; written under rtnl */
+	struct ktun_txfilter __rcu *txfilter;
+	struct ktun_bpf __rcu	*bpf;
 	/* RCU; written under rtnl. Slots [0, numqueues) are in use. */
 	struct ktun_file __rcu	*queues[KTUN_MAX_QUEUES];
 };
@@ -91,8 +132,16 @@ struct ktun_dev {
 struct ktun_file {
 	/* RCU; written under rtnl. NULL when not attached. */
 	struct ktun_dev __rcu	*kdev;
-	/* under rtnl: this file's slot in kdev->queues[] */
+	/* under rtnl: this file's slot in kdev->queues[], when enabled */
 	u16			index;
+	/* under rtnl: attached but taken out of service by IFF_DETACH_QUEUE */
+	bool			disabled;
+	/* under rtnl: the entry on kdev->disabled */
+	struct list_head	disabled_node;
+	/* under rtnl: the batch ktun_iff_detach_all() is retiring */
+	struct ktun_file	*retiring_next;
+	/* under rtnl: TUNSETIFINDEX for the next device this file creates */
+	int			ifindex;
 	/* the namespace the file was opened in: where TUNSETIFF looks */
 	struct net		*net;
 	/* packets from the stack; has its own producer and consumer locks */
@@ -100,8 +149,6 @@ struct ktun_file {
 	/* readers and pollers; woken on transmit and on detach */
 	wait_queue_head_t	wq;
 	struct fasync_struct	*fasync;
-	/* under rtnl: the batch ktun_iff_detach_all() is retiring */
-	struct ktun_file	*retiring_next;
 };
 
 /* main.c */
@@ -113,18 +160,32 @@ void ktun_obj_destroyed(void);
 int ktun_chr_init(void);
 void ktun_chr_uninit(void);
 
+/* ioctl.c: configuration of an attached file's device */
+long ktun_ioctl_attached(struct ktun_file *kfile, struct ktun_dev *kdev,
+			 unsigned int cmd, unsigned long arg,
+			 struct ifreq *ifr, int ifreq_len);
+
 /* iff.c: creating devices, attaching and detaching files */
 int ktun_iff_set(struct ktun_file *kfile, struct ifreq *ifr);
+int ktun_iff_set_queue(struct ktun_file *kfile, unsigned int flags);
 void ktun_iff_detach(struct ktun_file *kfile);
 void ktun_iff_detach_all(struct ktun_dev *kdev);
+unsigned int ktun_iff_flags(const struct ktun_dev *kdev);
 
 /* net.c: the net_device side */
 extern struct rtnl_link_ops ktun_link_ops;
 bool ktun_net_is_ours(const struct net_device *dev);
 void ktun_net_setup(struct net_device *dev);
 void ktun_net_set_type(struct net_device *dev, unsigned int type);
+int ktun_net_set_link_type(struct net_device *dev, unsigned short type);
+int ktun_net_change_carrier(struct net_device *dev, bool on);
 int ktun_net_init(void);
 void ktun_net_uninit(void);
+
+/* attrs.c: what tools read: sysfs and IFLA_TUN_* attributes */
+extern const struct attribute_group ktun_attr_group;
+size_t ktun_attrs_get_size(const struct net_device *dev);
+int ktun_attrs_fill_info(struct sk_buff *skb, const struct net_device *dev);
 
 /* queue.c: per-file packet queues */
 int ktun_queue_init(struct ktun_file *kfile);
@@ -136,6 +197,25 @@ struct sk_buff *ktun_queue_pop(struct ktun_file *kfile, bool nonblock,
 bool ktun_queue_readable(struct ktun_file *kfile);
 unsigned int ktun_queue_purge(struct ktun_file *kfile);
 void ktun_queue_wake(struct ktun_file *kfile, __poll_t events);
+
+/* filter.c: TUNSETTXFILTER and classic BPF filters on transmit */
+int ktun_filter_set_tx(struct ktun_dev *kdev, void __user *arg);
+int ktun_filter_attach(struct ktun_dev *kdev, void __user *arg);
+void ktun_filter_detach(struct ktun_dev *kdev);
+int ktun_filter_get(struct ktun_dev *kdev, void __user *arg);
+void ktun_filter_uninit(struct ktun_dev *kdev);
+bool ktun_filter_xmit(struct ktun_dev *kdev, struct sk_buff *skb);
+
+/* vnet.c: the virtio-net header and the offloads it carries */
+int ktun_vnet_set_offload(struct ktun_dev *kdev, unsigned long arg);
+netdev_features_t ktun_vnet_fix_features(struct ktun_dev *kdev,
+					 netdev_features_t features);
+int ktun_vnet_parse(struct iov_iter *from, size_t *len, int hdr_sz,
+		    bool le, struct virtio_net_hdr *hdr);
+int ktun_vnet_apply(struct sk_buff *skb, const struct virtio_net_hdr *hdr,
+		    bool le);
+int ktun_vnet_emit(struct iov_iter *to, const struct sk_buff *skb,
+		   int hdr_sz, bool le);
 
 /* pkt.c: packets between user buffers and skbs */
 ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from);

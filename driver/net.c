@@ -10,6 +10,7 @@
 #include <linux/if_arp.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
+#include <linux/virtio_net.h>
 #include <net/rtnetlink.h>
 
 #include "ktun.h"
@@ -28,7 +29,10 @@ static int ktun_net_init_dev(struct net_device *dev)
 /* Runs inside unregister_netdevice, under rtnl: detach every file first. */
 static void ktun_net_uninit_dev(struct net_device *dev)
 {
-	ktun_iff_detach_all(netdev_priv(dev));
+	struct ktun_dev *kdev = netdev_priv(dev);
+
+	ktun_iff_detach_all(kdev);
+	ktun_filter_uninit(kdev);
 }
 
 /* The last word on a device: after uninit and a grace period. */
@@ -64,6 +68,10 @@ static netdev_tx_t ktun_net_xmit(struct sk_buff *skb, struct net_device *dev)
 	kfile = rcu_dereference(kdev->queues[skb_get_queue_mapping(skb)]);
 	if (unlikely(!kfile))
 		goto drop;
+	if (unlikely(rcu_access_pointer(kdev->txfilter) ||
+		     rcu_access_pointer(kdev->bpf)) &&
+	    !ktun_filter_xmit(kdev, skb))
+		goto drop;
 	/* Pages lent by userspace must not stay lent for an unbounded time. */
 	if (unlikely(skb_orphan_frags_rx(skb, GFP_ATOMIC)))
 		goto drop;
@@ -95,6 +103,26 @@ static u16 ktun_net_select_queue(struct net_device *dev, struct sk_buff *skb,
 	return n > 1 ? reciprocal_scale(skb_get_hash(skb), n) : 0;
 }
 
+static netdev_features_t ktun_net_fix_features(struct net_device *dev,
+						netdev_features_t features)
+{
+	return ktun_vnet_fix_features(netdev_priv(dev), features);
+}
+
+/* "ip link set carrier on" needs a reader to be true. */
+int ktun_net_change_carrier(struct net_device *dev, bool on)
+{
+	struct ktun_dev *kdev = netdev_priv(dev);
+
+	if (on && !kdev->numqueues)
+		return -EPERM;
+	if (on)
+		netif_carrier_on(dev);
+	else
+		netif_carrier_off(dev);
+	return 0;
+}
+
 static void ktun_net_set_rx_mode(struct net_device *dev)
 {
 	/* Everything the application writes is accepted: no filter to set. */
@@ -108,6 +136,8 @@ static const struct net_device_ops ktun_tun_ops = {
 	.ndo_start_xmit		= ktun_net_xmit,
 	.ndo_select_queue	= ktun_net_select_queue,
 	.ndo_get_stats64	= dev_get_tstats64,
+	.ndo_fix_features	= ktun_net_fix_features,
+	.ndo_change_carrier	= ktun_net_change_carrier,
 };
 
 static const struct net_device_ops ktun_tap_ops = {
@@ -118,6 +148,8 @@ static const struct net_device_ops ktun_tap_ops = {
 	.ndo_start_xmit		= ktun_net_xmit,
 	.ndo_select_queue	= ktun_net_select_queue,
 	.ndo_get_stats64	= dev_get_tstats64,
+	.ndo_fix_features	= ktun_net_fix_features,
+	.ndo_change_carrier	= ktun_net_change_carrier,
 	.ndo_set_rx_mode	= ktun_net_set_rx_mode,
 	.ndo_set_mac_address	= eth_mac_addr,
 	.ndo_validate_addr	= eth_validate_addr,
@@ -147,6 +179,9 @@ void ktun_net_setup(struct net_device *dev)
 	kdev->dev = dev;
 	kdev->owner = INVALID_UID;
 	kdev->group = INVALID_GID;
+	kdev->vnet_hdr_sz = sizeof(struct virtio_net_hdr);
+	kdev->sndbuf = INT_MAX;
+	INIT_LIST_HEAD(&kdev->disabled);
 	dev->ethtool_ops = &ktun_ethtool_ops;
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = ktun_net_destruct;
@@ -191,6 +226,44 @@ void ktun_net_set_type(struct net_device *dev, unsigned int type)
 	set_type(dev, type);
 }
 
+/* The address length of a link type set by TUNSETLINK. */
+static unsigned char link_addr_len(unsigned short type)
+{
+	switch (type) {
+	case ARPHRD_ETHER:
+	case ARPHRD_IEEE802:
+	case ARPHRD_FDDI:
+		return ETH_ALEN;
+	case ARPHRD_IP6GRE:
+	case ARPHRD_TUNNEL6:
+		return sizeof(struct in6_addr);
+	case ARPHRD_IPGRE:
+	case ARPHRD_TUNNEL:
+	case ARPHRD_SIT:
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+/* TUNSETLINK: only while down, and only if no listener objects. */
+int ktun_net_set_link_type(struct net_device *dev, unsigned short type)
+{
+	int ret;
+
+	ASSERT_RTNL();
+	if (dev->flags & IFF_UP)
+		return -EBUSY;
+	ret = notifier_to_errno(call_netdevice_notifiers(NETDEV_PRE_TYPE_CHANGE,
+							 dev));
+	if (ret)
+		return ret;
+	dev->type = type;
+	dev->addr_len = link_addr_len(type);
+	call_netdevice_notifiers(NETDEV_POST_TYPE_CHANGE, dev);
+	return 0;
+}
+
 bool ktun_net_is_ours(const struct net_device *dev)
 {
 	return dev->rtnl_link_ops == &ktun_link_ops;
@@ -208,6 +281,8 @@ struct rtnl_link_ops ktun_link_ops __read_mostly = {
 	.priv_size	= sizeof(struct ktun_dev),
 	.setup		= ktun_net_setup,
 	.validate	= ktun_net_validate,
+	.get_size	= ktun_attrs_get_size,
+	.fill_info	= ktun_attrs_fill_info,
 };
 
 /* The queue rings follow the interface's txqueuelen, as on a real NIC. */

@@ -14,6 +14,7 @@
 #include <linux/ipv6.h>
 #include <linux/skbuff.h>
 #include <linux/uio.h>
+#include <linux/virtio_net.h>
 
 #include "ktun.h"
 
@@ -22,18 +23,40 @@
 /* How much of a large written packet goes in the linear part. */
 #define KTUN_RX_LINEAR	256
 
-/* The flags of the device @kfile is attached to, 0 when it is not. */
-static unsigned int attached_flags(struct ktun_file *kfile)
+/* What one packet's framing depends on, read once per packet. */
+struct framing {
+	unsigned int	flags;		/* 0: not attached */
+	int		vnet_hdr_sz;
+};
+
+static void framing_of(struct ktun_file *kfile, struct framing *f)
 {
 	struct ktun_dev *kdev;
-	unsigned int flags = 0;
+
+	f->flags = 0;
+	rcu_read_lock();
+	kdev = rcu_dereference(kfile->kdev);
+	if (kdev) {
+		f->flags = READ_ONCE(kdev->flags) | KTUN_ATTACHED;
+		f->vnet_hdr_sz = READ_ONCE(kdev->vnet_hdr_sz);
+	}
+	rcu_read_unlock();
+}
+
+static bool vnet_le(const struct framing *f)
+{
+	return (f->flags & KTUN_VNET_LE) || virtio_legacy_is_little_endian();
+}
+
+static void count_rx_frame_error(struct ktun_file *kfile)
+{
+	struct ktun_dev *kdev;
 
 	rcu_read_lock();
 	kdev = rcu_dereference(kfile->kdev);
 	if (kdev)
-		flags = READ_ONCE(kdev->flags) | KTUN_ATTACHED;
+		DEV_STATS_INC(kdev->dev, rx_frame_errors);
 	rcu_read_unlock();
-	return flags;
 }
 
 static void count_rx_dropped(struct ktun_file *kfile)
@@ -132,13 +155,16 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 {
 	size_t total = iov_iter_count(from), len = total;
 	struct tun_pi pi = { 0, htons(ETH_P_IP) };
+	struct virtio_net_hdr vnet;
 	struct ktun_dev *kdev;
 	struct net_device *dev;
+	struct framing f;
 	struct sk_buff *skb;
 	unsigned int flags;
 	int err;
 
-	flags = attached_flags(kfile);
+	framing_of(kfile, &f);
+	flags = f.flags;
 	if (!flags)
 		return -EBADFD;
 
@@ -150,6 +176,12 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 			goto err_count;
 		}
 		len -= sizeof(pi);
+	}
+	if (flags & IFF_VNET_HDR) {
+		err = ktun_vnet_parse(from, &len, f.vnet_hdr_sz, vnet_le(&f),
+				      &vnet);
+		if (err)
+			goto err_frame;
 	}
 	if (len > KTUN_MAX_PACKET) {
 		err = -EMSGSIZE;
@@ -185,10 +217,16 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 		err = -EIO;
 		goto err_unlock;
 	}
+	skb->dev = dev;
+	/* Before eth_type_trans(): offsets in the header count from the frame. */
+	if ((flags & IFF_VNET_HDR) && ktun_vnet_apply(skb, &vnet, vnet_le(&f))) {
+		DEV_STATS_INC(dev, rx_frame_errors);
+		dev_core_stats_rx_dropped_inc(dev);
+		err = -EINVAL;
+		goto err_unlock;
+	}
 	if (flags & IFF_TAP)
 		skb->protocol = eth_type_trans(skb, dev);
-	else
-		skb->dev = dev;
 	skb_record_rx_queue(skb, READ_ONCE(kfile->index));
 	dev_sw_netstats_rx_add(dev, len);
 	/* Straight into the stack on this CPU, as a NIC's poll would. */
@@ -202,6 +240,9 @@ err_unlock:
 	local_bh_enable();
 	kfree_skb(skb);
 	return err;
+err_frame:
+	count_rx_frame_error(kfile);
+	goto err_count;
 err_inval:
 	err = -EINVAL;
 err_count:
@@ -221,6 +262,7 @@ ssize_t ktun_pkt_read(struct ktun_file *kfile, struct iov_iter *to,
 	struct tun_pi pi = { 0, 0 };
 	struct ktun_dev *kdev;
 	struct sk_buff *skb;
+	struct framing f;
 	unsigned int flags;
 	size_t total;
 	int err;
@@ -233,13 +275,28 @@ ssize_t ktun_pkt_read(struct ktun_file *kfile, struct iov_iter *to,
 	skb = ktun_queue_pop(kfile, nonblock, &err);
 	if (!skb)
 		return err;
-	flags = attached_flags(kfile);
+	framing_of(kfile, &f);
+	flags = f.flags;
 	if (!flags) {
 		err = -EBADFD;
 		goto err_free;
 	}
+	if (!(flags & IFF_VNET_HDR)) {
+		/* Offloads are off without the header (vnet.c), but a packet
+		 * queued before they went off may still need finishing.
+		 */
+		if (unlikely(skb_is_gso(skb))) {
+			err = -EINVAL;
+			goto err_free;
+		}
+		if (unlikely(skb->ip_summed == CHECKSUM_PARTIAL) &&
+		    skb_checksum_help(skb)) {
+			err = -EINVAL;
+			goto err_free;
+		}
+	}
 
-	total = skb->len;
+	total = skb->len + (flags & IFF_VNET_HDR ? f.vnet_hdr_sz : 0);
 	if (!(flags & IFF_NO_PI)) {
 		total += sizeof(pi);
 		if (avail < sizeof(pi)) {
@@ -253,6 +310,11 @@ ssize_t ktun_pkt_read(struct ktun_file *kfile, struct iov_iter *to,
 			err = -EFAULT;
 			goto err_free;
 		}
+	}
+	if (flags & IFF_VNET_HDR) {
+		err = ktun_vnet_emit(to, skb, f.vnet_hdr_sz, vnet_le(&f));
+		if (err)
+			goto err_free;
 	}
 	if (skb_copy_datagram_iter(skb, 0, to,
 				   min_t(size_t, skb->len, iov_iter_count(to)))) {

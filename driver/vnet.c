@@ -38,7 +38,7 @@ int ktun_vnet_set_offload(struct ktun_dev *kdev, unsigned long arg)
 			features |= NETIF_F_TSO_ECN;
 		else if (arg & TUN_F_TSO_ECN)
 			return -EINVAL;
-	} else if (arg & ~(unsigned long)TUN_F_UFO) {
+	} else if (arg) {
 		/* Segmentation offloads need checksum offload (stock rule). */
 		return -EINVAL;
 	}

@@ -248,15 +248,18 @@ static inline ssize_t kt_recv_wait(int s, void *buf, size_t len)
 
 /*
  * The far end of a link: answers ICMP and ICMPv6 echo requests to any
- * address, and on Ethernet ARP requests for @ip with @mac. Counts what it
- * answered. Lives in shared memory when a forked process runs it.
+ * address, and on Ethernet ARP requests for @ip with @mac. It reads with
+ * plain blocking read()s and stops when a UDP datagram to KT_STOP_PORT
+ * arrives through the device (kt_responder_stop() sends one). Counts what
+ * it answered. Lives in shared memory when a forked process runs it.
  */
+#define KT_STOP_PORT	9
+
 struct kt_responder {
 	int fd;
 	int l2;
 	uint8_t mac[6];		/* ours, on Ethernet */
 	struct in_addr ip;	/* the IPv4 address we answer ARP for */
-	int stop[2];		/* a byte (or EOF) on stop[0] ends the loop */
 	pthread_t thread;
 	int echo4, echo6, arp, other, errors;
 	int last_errno;
@@ -329,44 +332,34 @@ static inline int kt_arp_reply(uint8_t *eth, size_t len, const uint8_t *mac, str
 /* The responder's loop, for a thread or a forked process. */
 static inline void kt_respond(struct kt_responder *r)
 {
-	uint8_t buf[65600];
-	struct pollfd p[2] = {
-		{ .fd = r->fd, .events = POLLIN },
-		{ .fd = r->stop[0], .events = POLLIN },
-	};
+	static __thread uint8_t buf[65600];
 
 	for (;;) {
-		size_t off = r->l2, plen;
+		size_t off = r->l2;	/* to the IP header */
+		struct kt_pkt p;
 		uint8_t mac[6];
 		ssize_t n;
 		int v;
 
-		if (poll(p, 2, -1) < 0) {
+		n = read(r->fd, buf, sizeof(buf));
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			r->last_errno = errno;
 			r->errors++;
 			return;
 		}
-		if (p[1].revents)
+		if (!kt_parse(buf, n, r->l2, &p) && p.proto == IPPROTO_UDP &&
+		    p.dport == KT_STOP_PORT)
 			return;
-		n = read(r->fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			r->last_errno = errno;
-			r->errors++;
-			return;
-		}
 		if ((size_t)n <= off) {
 			r->other++;
 			continue;
 		}
-		plen = n;
 		if (r->l2 >= KT_ETH) {
-			uint8_t *eth = buf + r->l2 - KT_ETH;
+			uint8_t *eth = buf + kt_pi_len(r->l2);
 
-			if (kt_arp_reply(eth, n - (r->l2 - KT_ETH), r->mac, r->ip)) {
+			if (kt_arp_reply(eth, n - kt_pi_len(r->l2), r->mac, r->ip)) {
 				if (write(r->fd, buf, n) != n) {
 					r->last_errno = errno;
 					r->errors++;
@@ -381,13 +374,13 @@ static inline void kt_respond(struct kt_responder *r)
 			continue;
 		}
 		if (r->l2 >= KT_ETH) {
-			uint8_t *eth = buf + r->l2 - KT_ETH;
+			uint8_t *eth = buf + kt_pi_len(r->l2);
 
 			memcpy(mac, eth, 6);
 			memcpy(eth, eth + 6, 6);
 			memcpy(eth + 6, mac, 6);
 		}
-		if (write(r->fd, buf, plen) != (ssize_t)plen) {
+		if (write(r->fd, buf, n) != n) {
 			r->last_errno = errno;
 			r->errors++;
 		}
@@ -404,8 +397,8 @@ static inline void *kt_respond_thread(void *arg)
 	return NULL;
 }
 
-/* Starts a responder thread on @fd; @ip is the IPv4 address it answers ARP for. */
-static inline void kt_responder_start(struct kt_responder *r, int fd, int l2, const char *ip)
+/* Prepares @r to answer on @fd; @ip is the IPv4 address it answers ARP for. */
+static inline void kt_responder_init(struct kt_responder *r, int fd, int l2, const char *ip)
 {
 	static const uint8_t mac[6] = { 0x02, 0x6b, 0x74, 0x00, 0x00, 0x02 };
 
@@ -414,16 +407,32 @@ static inline void kt_responder_start(struct kt_responder *r, int fd, int l2, co
 	r->l2 = l2;
 	memcpy(r->mac, mac, 6);
 	r->ip = kt_in4(ip);
-	ASSERT_OK(pipe2(r->stop, O_CLOEXEC));
+}
+
+/* Starts a responder thread. */
+static inline void kt_responder_start(struct kt_responder *r, int fd, int l2, const char *ip)
+{
+	kt_responder_init(r, fd, l2, ip);
 	ASSERT_EQ(pthread_create(&r->thread, NULL, kt_respond_thread, r), 0);
+}
+
+/* Tells the responder answering for @ip (IPv4) to stop, through the device. */
+static inline void kt_responder_send_stop(const char *ip)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ASSERT_OK(s);
+	kt_udp_send(s, ip, KT_STOP_PORT, "stop", 4);
+	close(s);
 }
 
 static inline void kt_responder_stop(struct kt_responder *r)
 {
-	ASSERT_EQ(write(r->stop[1], "x", 1), 1);
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &r->ip, ip, sizeof(ip));
+	kt_responder_send_stop(ip);
 	ASSERT_EQ(pthread_join(r->thread, NULL), 0);
-	close(r->stop[0]);
-	close(r->stop[1]);
 }
 
 /*
@@ -443,6 +452,38 @@ static inline int kt_capture(char *out, size_t size, const char *cmd)
 	out[n] = '\0';
 	st = pclose(f);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs `ping @args @addr`; returns its exit status, its output in @out. */
+static inline int kt_ping(char *out, size_t size, const char *args, const char *addr)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "ping -n %s %s 2>&1", args, addr);
+	return kt_capture(out, size, cmd);
+}
+
+/* Whether ping's summary in @out says @sent transmitted and @got received. */
+static inline int kt_ping_says(const char *out, int sent, int got)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%d packets transmitted, %d received", sent, got);
+	return strstr(out, want) != NULL;
+}
+
+/* Whether the UDP checksum of parsed packet @p is right. */
+static inline int kt_udp_csum_ok(const struct kt_pkt *p)
+{
+	uint32_t sum = 0;
+	size_t alen = p->family == AF_INET ? 4 : 16;
+	const uint8_t *src = p->family == AF_INET ? p->ip + 12 : p->ip + 8;
+	size_t i;
+
+	for (i = 0; i < 2 * alen; i += 2)
+		sum += src[i] << 8 | src[i + 1];
+	sum += IPPROTO_UDP + p->l4len;
+	return ktun_csum(p->l4, p->l4len, sum) == 0;
 }
 
 #endif

@@ -113,6 +113,24 @@ static inline void kt_write_file(const char *path, const char *val)
 }
 
 /*
+ * Even a "nodad" IPv6 address becomes local only when addrconf's DAD work
+ * has run, a moment after the link is up: until then, packets to it are
+ * not delivered. Waits (the hang guard bounds it) for its local route.
+ */
+static inline void kt_wait_v6_local(const char *dev, const char *cidr)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+	char addr[64], cmd[256];
+
+	snprintf(addr, sizeof(addr), "%s", cidr);
+	addr[strcspn(addr, "/")] = '\0';
+	snprintf(cmd, sizeof(cmd),
+		 "ip -6 route show table local dev %s | grep -q '^local %s '", dev, addr);
+	while (ktun_sh("%s", cmd))
+		nanosleep(&ts, NULL);
+}
+
+/*
  * Configures @dev and brings it up. IPv6 is switched off unless @a6 is
  * given, so the stack sends nothing of its own (router solicitations, MLD)
  * into the device and the tests see only their own packets; with @a6 the
@@ -133,6 +151,8 @@ static inline void kt_dev_up(const char *dev, const char *a4, const char *a6)
 	if (a4)
 		RUN("ip addr add %s dev %s", a4, dev);
 	RUN("ip link set dev %s up", dev);
+	if (a6)
+		kt_wait_v6_local(dev, a6);
 }
 
 /* /sys/class/net/@dev/@attr as a number; fails the test if unreadable. */

@@ -227,7 +227,9 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 	}
 	if (flags & IFF_TAP)
 		skb->protocol = eth_type_trans(skb, dev);
-	skb_record_rx_queue(skb, READ_ONCE(kfile->index));
+	/* A disabled queue's index is stale: RPS would warn about it. */
+	if (READ_ONCE(kfile->index) < READ_ONCE(kdev->numqueues))
+		skb_record_rx_queue(skb, READ_ONCE(kfile->index));
 	dev_sw_netstats_rx_add(dev, len);
 	/* Straight into the stack on this CPU, as a NIC's poll would. */
 	netif_receive_skb(skb);

@@ -399,52 +399,13 @@ TEST(open_del_attach)
 	EXPECT_FALSE(kt_exists(name));
 }
 
-/*
- * A child attaches and blocks in read(); it is SIGKILLed there. Returns
- * once it is reaped.
- */
-static void kill_blocked_child(const char *name, int flags, int create_persist)
-{
-	int ready[2], st;
-	pid_t pid;
-	char c;
-
-	ASSERT_OK(pipe(ready));
-	pid = fork();
-	ASSERT_OK(pid);
-	if (!pid) {
-		char buf[2048];
-		int fd = ktun_open(name, flags, NULL);
-
-		if (fd < 0)
-			_exit(10);
-		if (create_persist && ioctl(fd, TUNSETPERSIST, 1UL))
-			_exit(11);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(12);
-		for (;;)
-			if (read(fd, buf, sizeof(buf)) < 0)
-				_exit(13);
-	}
-	close(ready[1]);
-	if (read(ready[0], &c, 1) != 1) {
-		waitpid(pid, &st, 0);
-		FAIL("the child could not attach %s: exit %d", name, WEXITSTATUS(st));
-	}
-	close(ready[0]);
-	kt_wait_in_read(pid, pid);
-	ASSERT_OK(kill(pid, SIGKILL));
-	ASSERT_EQ(waitpid(pid, &st, 0), pid);
-	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-}
-
 TEST(sigkill_blocked_reader_persistent)
 {
 	char name[IFNAMSIZ];
 	int fd;
 
 	make_persistent(name, "k", IFF_TUN | IFF_NO_PI);
-	kill_blocked_child(name, IFF_TUN | IFF_NO_PI, 0);
+	kt_kill_blocked_reader(name, IFF_TUN | IFF_NO_PI, 0);
 	ASSERT_TRUE(kt_exists(name));
 	EXPECT_EQ(kt_carrier(name), 0);
 	/* another process attaches at once, and the device works */
@@ -461,7 +422,7 @@ TEST(sigkill_blocked_reader_nonpersistent)
 	int fd;
 
 	kt_ifname(name, "n");
-	kill_blocked_child(name, IFF_TAP | IFF_NO_PI, 0);
+	kt_kill_blocked_reader(name, IFF_TAP | IFF_NO_PI, 0);
 	EXPECT_FALSE(kt_exists(name));
 	fd = kt_attach(name, IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL, NULL);
 	close(fd);
@@ -475,7 +436,7 @@ TEST(sigkill_creator_of_persistent)
 
 	kt_ifname(name, "m");
 	kt_cleanup_dev(name);
-	kill_blocked_child(name, IFF_TAP | IFF_NO_PI, 1);
+	kt_kill_blocked_reader(name, IFF_TAP | IFF_NO_PI, 1);
 	ASSERT_TRUE(kt_exists(name));
 	fd = kt_attach(name, IFF_TAP | IFF_NO_PI, NULL);
 	kt_set_persist(fd, 0);

@@ -259,6 +259,46 @@ static inline void kt_wait_blocked(pid_t pid, pid_t tid, long nr, long nr2)
 #define kt_wait_in_poll(pid, tid)	kt_wait_blocked(pid, tid, SYS_poll, SYS_ppoll)
 
 /*
+ * A child process attaches @name with @flags (making it persistent if
+ * @persist) and blocks in read(); it is SIGKILLed there. Returns once the
+ * child is reaped.
+ */
+static inline void kt_kill_blocked_reader(const char *name, int flags, int persist)
+{
+	int ready[2], st;
+	pid_t pid;
+	char c;
+
+	ASSERT_OK(pipe(ready));
+	pid = fork();
+	ASSERT_OK(pid);
+	if (!pid) {
+		char buf[2048];
+		int fd = ktun_open(name, flags, NULL);
+
+		if (fd < 0)
+			_exit(10);
+		if (persist && ioctl(fd, TUNSETPERSIST, 1UL))
+			_exit(11);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(12);
+		for (;;)
+			if (read(fd, buf, sizeof(buf)) < 0)
+				_exit(13);
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		waitpid(pid, &st, 0);
+		FAIL("the child could not attach %s: exit %d", name, WEXITSTATUS(st));
+	}
+	close(ready[0]);
+	kt_wait_in_read(pid, pid);
+	ASSERT_OK(kill(pid, SIGKILL));
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+/*
  * Reads one packet, waiting at most @ms for one to be queued. Returns its
  * length, or -1 with errno (ETIMEDOUT if none came).
  */

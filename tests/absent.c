@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Copyright (C) 2026 The ktun authors. */
+/*
+ * Seed scenario 3: one side absent.
+ *
+ *   ping (stack) --> persistent dev 10.66.0.1/24, nobody attached
+ *
+ * ping gives up after its -W and fails (nothing answers, nothing blocks);
+ * the device counts what it dropped in tx_dropped; the next app to attach
+ * finds an empty queue (no stale delivery), and with a responder on it the
+ * same ping then succeeds.
+ */
+
+#include "net.h"
+
+#define A4	"10.66.0.1/24"
+#define PEER4	"10.66.0.2"
+
+static void absent(int flags, const char *tag)
+{
+	int tap = (flags & TUN_TYPE_MASK) == IFF_TAP, fd;
+	unsigned long long drops, txp;
+	struct kt_responder r;
+	char name[IFNAMSIZ], out[4096], buf[2048];
+	int st;
+
+	fd = kt_attach(kt_ifname(name, tag), flags, NULL);
+	kt_cleanup_dev(name);
+	kt_set_persist(fd, 1);
+	kt_dev_up(name, A4, NULL);
+	close(fd);
+	ASSERT_TRUE(kt_exists(name));
+	EXPECT_EQ(kt_carrier(name), 0);
+
+	drops = kt_stat(name, "tx_dropped");
+	txp = kt_stat(name, "tx_packets");
+	st = kt_ping(out, sizeof(out), "-c 3 -W 1 -i 0.2", PEER4);
+	EXPECT_EQ(st, 1);
+	if (!kt_ping_says(out, 3, 0))
+		FAIL_CHECK("ping's summary is not 3 sent, 0 received:\n%s", out);
+	/* TUN drops the echo requests, TAP the ARP requests asking for the peer */
+	if (tap)
+		EXPECT_GE(kt_stat(name, "tx_dropped"), drops + 1);
+	else
+		EXPECT_EQ(kt_stat(name, "tx_dropped"), drops + 3);
+	EXPECT_EQ(kt_stat(name, "tx_packets"), txp);
+
+	/* the next opener finds nothing queued */
+	fd = kt_attach(name, flags, NULL);
+	EXPECT_EQ(kt_carrier(name), 1);
+	kt_nonblock(fd);
+	EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EAGAIN);
+	EXPECT_FALSE(kt_readable(fd));
+
+	/* and with someone answering, ping works through the same device */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	kt_responder_start(&r, fd, kt_l2_of(flags), PEER4);
+	st = kt_ping(out, sizeof(out), "-c 3 -W 5 -i 0.2", PEER4);
+	kt_responder_stop(&r);
+	if (st || !kt_ping_says(out, 3, 3))
+		FAIL_CHECK("ping after attaching exited %d:\n%s", st, out);
+	EXPECT_EQ(r.echo4, 3);
+
+	kt_set_persist(fd, 0);
+	close(fd);
+	EXPECT_FALSE(kt_exists(name));
+}
+
+TEST(tun_nobody_attached)
+{
+	absent(IFF_TUN | IFF_NO_PI, "t");
+}
+
+TEST(tap_nobody_attached)
+{
+	absent(IFF_TAP | IFF_NO_PI, "a");
+}
+
+/* A device that never had a reader at all (created persistent, then detached at once). */
+TEST(tun_never_read)
+{
+	char name[IFNAMSIZ], out[4096];
+	unsigned long long drops;
+	int fd, st;
+
+	fd = kt_attach(kt_ifname(name, "n"), IFF_TUN, NULL);
+	kt_cleanup_dev(name);
+	kt_set_persist(fd, 1);
+	close(fd);
+	kt_dev_up(name, A4, NULL);
+	drops = kt_stat(name, "tx_dropped");
+	st = kt_ping(out, sizeof(out), "-c 2 -W 1 -i 0.2", PEER4);
+	EXPECT_EQ(st, 1);
+	EXPECT_EQ(kt_stat(name, "tx_dropped"), drops + 2);
+	RUN("ip link del dev %s", name);
+}

@@ -57,7 +57,8 @@ vm-shell: deps
 	vm/run -i
 
 style:
-	$(KDIR)/scripts/checkpatch.pl --no-tree --terse --strict --ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f driver/*.c driver/*.h include/uapi/linux/*.h
+	@for f in $(filter-out %.mod.c,$(wildcard driver/*.c driver/*.h)) include/uapi/linux/*.h; do \
+		scripts/checkpatch $$f || exit 1; done
 
 check:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/driver W=1 C=2 KTUN_VERSION=$(VERSION) modules

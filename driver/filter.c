@@ -83,7 +83,7 @@ int ktun_filter_set_tx(struct ktun_dev *kdev, void __user *arg)
 		f->mask[h >> 5] |= 1U << (h & 31);
 	}
 	if (uf.flags & TUN_FLT_ALLMULTI)
-		f->mask[0] = f->mask[1] = ~0U;
+		memset(f->mask, 0xff, sizeof(f->mask));
 	ret = f->count;
 	free_txfilter(kdev, f);
 out:

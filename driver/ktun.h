@@ -71,8 +71,8 @@
 #define KTUN_TYPE_MASK		(IFF_TUN | IFF_TAP)
 
 /* Internal flag bits, above the 16 the ABI uses. */
-#define KTUN_VNET_LE		(1U << 30)	/* TUNSETVNETLE */
-#define KTUN_ATTACHED		(1U << 31)	/* a snapshot from an attached file */
+#define KTUN_VNET_LE		BIT(30)	/* TUNSETVNETLE */
+#define KTUN_ATTACHED		BIT(31)	/* a snapshot from an attached file */
 
 /* TUNSETIFF flags ktun understands; any other bit is rejected. */
 #define KTUN_IFF_ALL		(IFF_TUN | IFF_TAP | IFF_NAPI | IFF_NAPI_FRAGS | \

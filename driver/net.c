@@ -104,7 +104,7 @@ static u16 ktun_net_select_queue(struct net_device *dev, struct sk_buff *skb,
 }
 
 static netdev_features_t ktun_net_fix_features(struct net_device *dev,
-						netdev_features_t features)
+					       netdev_features_t features)
 {
 	return ktun_vnet_fix_features(netdev_priv(dev), features);
 }
@@ -272,7 +272,8 @@ bool ktun_net_is_ours(const struct net_device *dev)
 static int ktun_net_validate(struct nlattr *tb[], struct nlattr *data[],
 			     struct netlink_ext_ack *extack)
 {
-	NL_SET_ERR_MSG(extack, "ktun devices are created through the character device, not rtnetlink");
+	NL_SET_ERR_MSG(extack,
+		       "ktun devices are made through the character device");
 	return -EOPNOTSUPP;
 }
 

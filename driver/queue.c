@@ -49,8 +49,8 @@ bool ktun_queue_push(struct ktun_file *kfile, struct sk_buff *skb)
 {
 	if (ptr_ring_produce(&kfile->ring, skb))
 		return false;
-	smp_mb();
-	if (waitqueue_active(&kfile->wq))
+	smp_mb(); /* ring store before sleeper check; see above */
+	if (waitqueue_active(&kfile->wq)) /* ordered by the smp_mb() */
 		wake_up_interruptible_poll(&kfile->wq, EPOLLIN | EPOLLRDNORM);
 	kill_fasync(&kfile->fasync, SIGIO, POLL_IN);
 	return true;

@@ -6,9 +6,15 @@
  *   ping (stack) --> persistent dev 10.66.0.1/24, nobody attached
  *
  * ping gives up after its -W and fails (nothing answers, nothing blocks);
- * the device counts what it dropped in tx_dropped; the next app to attach
- * finds an empty queue (no stale delivery), and with a responder on it the
- * same ping then succeeds.
+ * nothing is transmitted (tx_packets stays); the next app to attach finds
+ * an empty queue (no stale delivery), and with a responder on it the same
+ * ping then succeeds.
+ *
+ * Where the drops are counted is the kernel's business, not the driver's:
+ * carrier off makes linkwatch swap in the noop qdisc, which on 6.1 drops
+ * uncounted before any driver sees the packet (6.9+ counts it in the core's
+ * tx_dropped); only what slips through before linkwatch runs reaches the
+ * driver, which counts it. So tx_dropped is reported, never asserted here.
  */
 
 #include "net.h"
@@ -38,11 +44,9 @@ static void absent(int flags, const char *tag)
 	EXPECT_EQ(st, 1);
 	if (!kt_ping_says(out, 3, 0))
 		FAIL_CHECK("ping's summary is not 3 sent, 0 received:\n%s", out);
-	/* TUN drops the echo requests, TAP the ARP requests asking for the peer */
-	if (tap)
-		EXPECT_GE(kt_stat(name, "tx_dropped"), drops + 1);
-	else
-		EXPECT_EQ(kt_stat(name, "tx_dropped"), drops + 3);
+	kt_note("%s: tx_dropped +%llu while nobody was attached\n", tap ? "TAP" : "TUN",
+		kt_stat(name, "tx_dropped") - drops);
+	EXPECT_GE(kt_stat(name, "tx_dropped"), drops);
 	EXPECT_EQ(kt_stat(name, "tx_packets"), txp);
 
 	/* the next opener finds nothing queued */
@@ -80,7 +84,6 @@ TEST(tap_nobody_attached)
 TEST(tun_never_read)
 {
 	char name[IFNAMSIZ], out[4096];
-	unsigned long long drops;
 	int fd, st;
 
 	fd = kt_attach(kt_ifname(name, "n"), IFF_TUN, NULL);
@@ -88,9 +91,10 @@ TEST(tun_never_read)
 	kt_set_persist(fd, 1);
 	close(fd);
 	kt_dev_up(name, A4, NULL);
-	drops = kt_stat(name, "tx_dropped");
 	st = kt_ping(out, sizeof(out), "-c 2 -W 1 -i 0.2", PEER4);
 	EXPECT_EQ(st, 1);
-	EXPECT_EQ(kt_stat(name, "tx_dropped"), drops + 2);
+	if (!kt_ping_says(out, 2, 0))
+		FAIL_CHECK("ping's summary is not 2 sent, 0 received:\n%s", out);
+	EXPECT_EQ(kt_stat(name, "tx_packets"), 0);
 	RUN("ip link del dev %s", name);
 }

@@ -47,4 +47,24 @@ size_t ktun_udp6(void *buf, const struct in6_addr *src,
  */
 int ktun_sysfs_u64(const char *ifname, const char *attr, unsigned long long *val);
 
+/*
+ * What rtnetlink says of a TUN/TAP interface: its IFLA_LINKINFO kind and
+ * the IFLA_TUN_* attributes "ip -d link show" prints. Fields the kernel did
+ * not report are -1 (owner and group when unset, the queue counts on a
+ * single-queue device).
+ */
+struct ktun_link_info {
+	char kind[16];
+	int type;		/* IFF_TUN or IFF_TAP */
+	int pi, vnet_hdr, persist, multi_queue;
+	long long owner, group;
+	long long numqueues, numdisabled;
+};
+
+/* Fills @info for @ifname. Returns 0, or -errno (-ENODEV: no such interface). */
+int ktun_link_info(const char *ifname, struct ktun_link_info *info);
+
+/* Deletes @ifname through rtnetlink, as "ip link del" does. Returns 0 or -errno. */
+int ktun_link_del(const char *ifname);
+
 #endif

@@ -254,8 +254,7 @@ err_count:
 
 /*
  * Process context. One packet per call; a buffer too small gets the head
- * of the packet, TUN_PKT_STRIP in its tun_pi, and the packet's full length
- * as the return value, so truncation is never silent.
+ * of the packet, and TUN_PKT_STRIP in its tun_pi when it has one.
  */
 ssize_t ktun_pkt_read(struct ktun_file *kfile, struct iov_iter *to,
 		      bool nonblock)
@@ -333,7 +332,8 @@ ssize_t ktun_pkt_read(struct ktun_file *kfile, struct iov_iter *to,
 	}
 	rcu_read_unlock();
 	consume_skb(skb);
-	return total;
+	/* As stock: at most the buffer; TUN_PKT_STRIP marks a cut with tun_pi. */
+	return min(total, avail);
 
 err_free:
 	rcu_read_lock();

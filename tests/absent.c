@@ -58,6 +58,7 @@ static void absent(int flags, const char *tag)
 
 	/* and with someone answering, ping works through the same device */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	kt_wait_link_ready(name);
 	kt_responder_start(&r, fd, kt_l2_of(flags), PEER4);
 	st = kt_ping(out, sizeof(out), "-c 3 -W 5 -i 0.2", PEER4);
 	kt_responder_stop(&r);
@@ -96,5 +97,5 @@ TEST(tun_never_read)
 	if (!kt_ping_says(out, 2, 0))
 		FAIL_CHECK("ping's summary is not 2 sent, 0 received:\n%s", out);
 	EXPECT_EQ(kt_stat(name, "tx_packets"), 0);
-	RUN("ip link del dev %s", name);
+	kt_del(name);
 }

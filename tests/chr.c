@@ -559,10 +559,10 @@ TEST_F(dev, write_while_down_eio)
 	for (i = 0; i < 2; i++) {
 		dev_open(self, flags[i]);
 		n = good_packet(buf, kt_l2_of(flags[i]), self->name);
-		RUN("ip link set dev %s down", self->name);
+		kt_down(self->name);
 		EXPECT_ERRNO(write(self->fd, buf, n), EIO);
 		EXPECT_EQ(kt_stat(self->name, "rx_packets"), 0);
-		RUN("ip link set dev %s up", self->name);
+		kt_up(self->name);
 		EXPECT_EQ(write(self->fd, buf, n), n);
 		EXPECT_EQ(kt_stat(self->name, "rx_packets"), 1);
 		close(self->fd);

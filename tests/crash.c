@@ -39,8 +39,7 @@ static void crashed(int flags, const char *tag, int persist)
 		 * would wait in ARP's queue and reach B once it answers ARP.
 		 */
 		if ((flags & TUN_TYPE_MASK) == IFF_TAP)
-			RUN("ip neigh replace %s lladdr 02:6b:74:00:00:02 dev %s nud permanent",
-			    PEER4, name);
+			kt_neigh(name, PEER4);
 		close(fd);
 	}
 	kt_kill_blocked_reader(name, flags, 0);
@@ -81,6 +80,7 @@ static void crashed(int flags, const char *tag, int persist)
 	if (!persist)
 		kt_dev_up(name, A4, NULL);
 	EXPECT_EQ(kt_carrier(name), 1);
+	kt_wait_link_ready(name);
 
 	st = kt_ping(out, sizeof(out), "-c 3 -W 5 -i 0.2", PEER4);
 	if (st || !kt_ping_says(out, 3, 3))

@@ -47,6 +47,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "nl.h"
+
 #define KT_MAX_DEVS	32
 #define KT_MAX_IFS	256
 
@@ -291,13 +293,13 @@ static int kt_ifnames(char (*names)[IFNAMSIZ])
 
 static void kt_del_link(const char *name)
 {
-	char cmd[64];
+	int ret;
 
 	if (!if_nametoindex(name))
 		return;
-	snprintf(cmd, sizeof(cmd), "ip link del dev '%.15s' 2>/dev/null", name);
-	if (system(cmd))
-		dprintf(STDOUT_FILENO, "#   could not delete %s\n", name);
+	ret = kt_nl_link_del(name);
+	if (ret && ret != -ENODEV)
+		dprintf(STDOUT_FILENO, "#   could not delete %s: %s\n", name, kt_errname(-ret));
 }
 
 /* Waits for every process the test left behind: children and orphans alike. */

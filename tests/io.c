@@ -48,8 +48,7 @@ static void io_dev(struct kt_fx_io *self, int flags)
 	kt_dev_up(self->name, A4, NULL);
 	if (self->l2 >= KT_ETH) {
 		kt_mac(self->name, self->mac);
-		RUN("ip neigh replace %s lladdr 02:6b:74:00:00:02 dev %s nud permanent",
-		    PEER4, self->name);
+		kt_neigh(self->name, PEER4);
 	}
 	self->sock = kt_udp_bind(LOCAL4, 0);
 }
@@ -465,7 +464,7 @@ TEST_F(io, mtu_change)
 	int frags = 0, more = 1;
 
 	io_dev(self, IFF_TUN | IFF_NO_PI);
-	RUN("ip link set dev %s mtu 576", self->name);
+	ASSERT_OK(kt_nl_set_mtu(self->name, 576));
 	EXPECT_EQ(kt_sysfs(self->name, "mtu"), 576);
 	/* the stack now fragments to 576 */
 	stack_send(self, 7800, 1000);
@@ -487,30 +486,32 @@ TEST_F(io, mtu_change)
 	 * Back over 1280, IPv6 comes back with a fresh configuration (an MTU
 	 * under 1280 tore it down, disable_ipv6 included): skip its packets.
 	 */
-	RUN("ip link set dev %s mtu 9000", self->name);
+	ASSERT_OK(kt_nl_set_mtu(self->name, 9000));
 	EXPECT_EQ(kt_sysfs(self->name, "mtu"), 9000);
 	stack_send(self, 7801, 5000);
 	EXPECT_EQ(kt_read_udp(self->fd, KT_RAW, 7801, buf, sizeof(buf), &p), frame_len(self, 5000));
 	/* below IPv4's minimum is refused */
-	EXPECT_NE(ktun_sh("ip link set dev %s mtu 67 2>/dev/null", self->name), 0);
+	EXPECT_EQ(kt_nl_set_mtu(self->name, 67), -EINVAL);
 	EXPECT_EQ(kt_sysfs(self->name, "mtu"), 9000);
 }
 
 TEST_F(io, tap_address_change)
 {
 	static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	static const uint8_t mac2[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x66 };
+	static const uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
 	uint8_t buf[2048];
 	ssize_t n;
 	int i;
 
 	self->fd = kt_attach(kt_ifname(self->name, "ma"), IFF_TAP | IFF_NO_PI, NULL);
 	self->l2 = KT_ETH;
-	RUN("ip link set dev %s address 02:11:22:33:44:55", self->name);
+	ASSERT_OK(kt_nl_set_mac(self->name, mac));
 	kt_dev_up(self->name, A4, NULL);
 	kt_mac(self->name, self->mac);
 	EXPECT_EQ(memcmp(self->mac, mac, 6), 0);
 	/* a multicast address is no station address */
-	EXPECT_NE(ktun_sh("ip link set dev %s address 01:00:5e:00:00:01 2>/dev/null", self->name), 0);
+	EXPECT_EQ(kt_nl_set_mac(self->name, mcast), -EADDRNOTAVAIL);
 	kt_mac(self->name, self->mac);
 	EXPECT_EQ(memcmp(self->mac, mac, 6), 0);
 
@@ -528,7 +529,7 @@ TEST_F(io, tap_address_change)
 	EXPECT_EQ(memcmp(buf + 22, mac, 6), 0);	/* ARP sender hardware address */
 
 	/* and it changes while up too */
-	RUN("ip link set dev %s address 02:11:22:33:44:66", self->name);
+	ASSERT_OK(kt_nl_set_mac(self->name, mac2));
 	kt_mac(self->name, self->mac);
 	EXPECT_EQ(self->mac[5], 0x66);
 }

@@ -29,8 +29,7 @@ static void make_persistent(char *name, const char *tag, int flags)
 	kt_set_persist(fd, 1);
 	kt_dev_up(name, A4, NULL);
 	if ((flags & TUN_TYPE_MASK) == IFF_TAP)
-		RUN("ip neigh replace %s lladdr 02:6b:74:00:00:02 dev %s nud permanent",
-		    PEER4, name);
+		kt_neigh(name, PEER4);
 	close(fd);
 	ASSERT_TRUE(kt_exists(name));
 }
@@ -54,12 +53,13 @@ static void send_udp(int n, int port)
 	close(s);
 }
 
-/* One datagram from the stack must reach the app on @fd. */
-static void check_flows(int fd, int l2, int port)
+/* One datagram from the stack must reach the app on @fd, attached to up @name. */
+static void check_flows(const char *name, int fd, int l2, int port)
 {
 	uint8_t buf[2048];
 	struct kt_pkt p;
 
+	kt_wait_link_ready(name);
 	send_udp(1, port);
 	kt_read_udp(fd, l2, port, buf, sizeof(buf), &p);
 	EXPECT_EQ(p.dlen, 4);
@@ -109,7 +109,7 @@ TEST(dup_keeps_until_last_close)
 	close(fd);
 	EXPECT_TRUE(kt_exists(name));
 	kt_dev_up(name, A4, NULL);
-	check_flows(fd2, KT_RAW, 8000);
+	check_flows(name, fd2, KT_RAW, 8000);
 	close(fd2);
 	EXPECT_FALSE(kt_exists(name));
 }
@@ -156,7 +156,7 @@ TEST(persist_survives_close_carrier_follows)
 
 	fd = kt_attach(name, IFF_TUN | IFF_NO_PI, NULL);
 	EXPECT_EQ(kt_carrier(name), 1);
-	check_flows(fd, KT_RAW, 8001);
+	check_flows(name, fd, KT_RAW, 8001);
 	close(fd);
 	/* still persistent: persistence belongs to the device, not the fd */
 	EXPECT_TRUE(kt_exists(name));
@@ -189,6 +189,7 @@ TEST(persist_close_purges_queue)
 	for (i = 0; i < 2; i++) {
 		make_persistent(name, "q", flags[i]);
 		fd = kt_attach(name, flags[i], NULL);
+		kt_wait_link_ready(name);
 		send_udp(5, 8002);
 		ASSERT_EQ(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, KT_WAIT_MS), 1);
 		close(fd);
@@ -196,7 +197,7 @@ TEST(persist_close_purges_queue)
 		fd = kt_attach(name, flags[i], NULL);
 		kt_nonblock(fd);
 		EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EAGAIN);
-		check_flows(fd, kt_l2_of(flags[i]), 8003);
+		check_flows(name, fd, kt_l2_of(flags[i]), 8003);
 		close(fd);
 		unpersist(name, flags[i]);
 	}
@@ -226,7 +227,7 @@ TEST(persist_unattached_nothing_kept)
 		EXPECT_EQ(kt_carrier(name), 1);
 		kt_nonblock(fd);
 		EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EAGAIN);
-		check_flows(fd, kt_l2_of(flags[i]), 8005);
+		check_flows(name, fd, kt_l2_of(flags[i]), 8005);
 		close(fd);
 		unpersist(name, flags[i]);
 	}
@@ -240,7 +241,7 @@ TEST(del_attached_fd_dead)
 	int fd = kt_attach(kt_ifname(name, "x"), IFF_TUN | IFF_NO_PI, NULL);
 
 	kt_dev_up(name, A4, NULL);
-	RUN("ip link del dev %s", name);
+	kt_del(name);
 	EXPECT_FALSE(kt_exists(name));
 	EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EBADFD);
 	EXPECT_ERRNO(write(fd, buf, sizeof(buf)), EBADFD);
@@ -259,13 +260,13 @@ TEST(del_then_setiff_same_fd)
 	char name[IFNAMSIZ], buf[2048];
 	int fd = kt_attach(kt_ifname(name, "r"), IFF_TUN | IFF_NO_PI, NULL);
 
-	RUN("ip link del dev %s", name);
+	kt_del(name);
 	ASSERT_OK(kt_setiff(fd, name, IFF_TUN | IFF_NO_PI, NULL));
 	ASSERT_TRUE(kt_exists(name));
 	kt_dev_up(name, A4, NULL);
 	kt_nonblock(fd);
 	EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EAGAIN);
-	check_flows(fd, KT_RAW, 8006);
+	check_flows(name, fd, KT_RAW, 8006);
 	close(fd);
 	EXPECT_FALSE(kt_exists(name));
 }
@@ -335,7 +336,7 @@ static void check_del_wakes_reader(int flags, int persist)
 	if (persist)
 		kt_set_persist(fd, 1);
 	t = start_blocked(&b, fd, read_main, 0);
-	RUN("ip link del dev %s", name);
+	kt_del(name);
 	ASSERT_EQ(pthread_join(t, NULL), 0);
 	EXPECT_EQ(b.ret, -1);
 	if (b.err != del_errno())
@@ -367,7 +368,7 @@ TEST(del_wakes_poller)
 
 	kt_dev_up(name, A4, NULL);
 	t = start_blocked(&b, fd, poll_main, 1);
-	RUN("ip link del dev %s", name);
+	kt_del(name);
 	ASSERT_EQ(pthread_join(t, NULL), 0);
 	EXPECT_EQ(b.ret, 1);
 	EXPECT_TRUE(b.revents & POLLERR);
@@ -380,7 +381,7 @@ TEST(del_persistent_unattached)
 	char name[IFNAMSIZ];
 
 	make_persistent(name, "y", IFF_TAP | IFF_NO_PI);
-	RUN("ip link del dev %s", name);
+	kt_del(name);
 	EXPECT_FALSE(kt_exists(name));
 }
 
@@ -394,7 +395,7 @@ TEST(open_del_attach)
 	make_persistent(name, "z", IFF_TUN | IFF_NO_PI);
 	idx = if_nametoindex(name);
 	fd = kt_open_node(0);
-	RUN("ip link del dev %s", name);
+	kt_del(name);
 	ASSERT_OK(kt_setiff(fd, name, IFF_TUN | IFF_NO_PI, NULL));
 	EXPECT_NE(if_nametoindex(name), idx);
 	EXPECT_NE(if_nametoindex(name), 0);
@@ -414,7 +415,7 @@ TEST(sigkill_blocked_reader_persistent)
 	/* another process attaches at once, and the device works */
 	fd = kt_attach(name, IFF_TUN | IFF_NO_PI, NULL);
 	EXPECT_EQ(kt_carrier(name), 1);
-	check_flows(fd, KT_RAW, 8007);
+	check_flows(name, fd, KT_RAW, 8007);
 	close(fd);
 	unpersist(name, IFF_TUN | IFF_NO_PI);
 }
@@ -465,7 +466,7 @@ TEST(churn)
 			break;
 		case 1:		/* attach, up, delete, close */
 			kt_dev_up(name, NULL, NULL);
-			RUN("ip link del dev %s", name);
+			kt_del(name);
 			EXPECT_ERRNO(read(fd, buf, sizeof(buf)), EBADFD);
 			close(fd);
 			break;
@@ -473,13 +474,13 @@ TEST(churn)
 			kt_set_persist(fd, 1);
 			close(fd);
 			fd = kt_attach(name, flags, NULL);
-			RUN("ip link del dev %s", name);
+			kt_del(name);
 			close(fd);
 			break;
 		case 3:		/* persist, close, delete unattached */
 			kt_set_persist(fd, 1);
 			close(fd);
-			RUN("ip link del dev %s", name);
+			kt_del(name);
 			break;
 		case 4:		/* a second fd is refused, close both */
 			fd2 = kt_open_node(0);

@@ -41,8 +41,7 @@ static void roundtrip(int flags, const char *tag, int v6)
 	kt_dev_up(name, A4, v6 ? A6 : NULL);
 	if (l2 >= KT_ETH) {
 		kt_mac(name, mac);
-		RUN("ip %s neigh replace %s lladdr 02:6b:74:00:00:02 dev %s nud permanent",
-		    v6 ? "-6" : "-4", peer, name);
+		kt_neigh(name, peer);
 	}
 	s = kt_udp_bind(local, 9000);
 

@@ -17,8 +17,12 @@
 #include <linux/if_tun.h>
 #include <linux/ktun.h>
 
+#include <arpa/inet.h>
+#include <linux/if_addr.h>
+
 #include "harness.h"
 #include "ktun.h"
+#include "nl.h"
 
 /* KTUN_TEST_DRIVER: ktun (default), compat (ktun serving /dev/net/tun), stock. */
 static inline const char *kt_driver(void)
@@ -112,22 +116,106 @@ static inline void kt_write_file(const char *path, const char *val)
 	close(fd);
 }
 
+#define KT_NL(call, what, dev) do {					\
+	int kt_ret_ = (call);						\
+	if (kt_ret_)							\
+		FAIL("%s %s: %s", what, dev, kt_errname(-kt_ret_));	\
+} while (0)
+
+static inline void kt_up(const char *dev)
+{
+	KT_NL(kt_nl_set_up(dev, 1), "bringing up", dev);
+}
+
+static inline void kt_down(const char *dev)
+{
+	KT_NL(kt_nl_set_up(dev, 0), "bringing down", dev);
+}
+
+/* Deletes @dev as `ip link del` does. */
+static inline void kt_del(const char *dev)
+{
+	KT_NL(kt_nl_link_del(dev), "deleting", dev);
+}
+
+static inline void kt_addr(const char *dev, const char *cidr)
+{
+	KT_NL(kt_nl_addr_add(dev, cidr), cidr, dev);
+}
+
+/* The peer's fixed MAC, for TAP tests. */
+static const uint8_t kt_peer_mac[6] = { 0x02, 0x6b, 0x74, 0x00, 0x00, 0x02 };
+
+/* A permanent neighbour entry: @addr is the peer (kt_peer_mac) on @dev. */
+static inline void kt_neigh(const char *dev, const char *addr)
+{
+	KT_NL(kt_nl_neigh_add(dev, addr, kt_peer_mac), addr, dev);
+}
+
+/* Takes and drops the RTNL: whatever held it (linkwatch, addrconf) is done. */
+static inline void kt_rtnl_barrier(const char *dev)
+{
+	kt_up(dev);	/* SIOCSIFFLAGS, a no-op on an up device, runs under RTNL */
+}
+
 /*
  * Even a "nodad" IPv6 address becomes local only when addrconf's DAD work
- * has run, a moment after the link is up: until then, packets to it are
- * not delivered. Waits (the hang guard bounds it) for its local route.
+ * has run, asynchronously, a moment after it is added: until its local
+ * (/128) route is in, packets to it are forwarded, i.e. dropped. Waits for
+ * that route (the hang guard bounds it).
  */
 static inline void kt_wait_v6_local(const char *dev, const char *cidr)
 {
-	struct timespec ts = { 0, 5 * 1000 * 1000 };
-	char addr[64], cmd[256];
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	char want[40], line[256], addr[64];
+	struct in6_addr a;
+	int i, ok = 0;
+	FILE *f;
 
 	snprintf(addr, sizeof(addr), "%s", cidr);
 	addr[strcspn(addr, "/")] = '\0';
-	snprintf(cmd, sizeof(cmd),
-		 "ip -6 route show table local dev %s | grep -q '^local %s '", dev, addr);
-	while (ktun_sh("%s", cmd))
+	if (inet_pton(AF_INET6, addr, &a) != 1)
+		FAIL("bad IPv6 address %s", cidr);
+	for (i = 0; i < 16; i++)
+		sprintf(want + 2 * i, "%02x", a.s6_addr[i]);
+	strcat(want, " 80 ");
+	while (!ok) {
+		f = fopen("/proc/net/ipv6_route", "re");
+		if (!f)
+			FAIL("/proc/net/ipv6_route: %s", kt_errname(errno));
+		while (!ok && fgets(line, sizeof(line), f))
+			ok = !strncmp(line, want, strlen(want));
+		fclose(f);
+		if (!ok)
+			nanosleep(&ts, NULL);
+	}
+	(void)dev;
+}
+
+/*
+ * After a carrier change, linkwatch (delayed up to a second) switches the
+ * qdisc: while carrier was off it drops everything. Re-attaching turns the
+ * carrier on; this waits until linkwatch has acted on it (operstate no
+ * longer down; linkwatch holds the RTNL while it also activates the qdisc),
+ * so what the test sends next reaches the driver. @dev must be up.
+ */
+static inline void kt_wait_link_ready(const char *dev)
+{
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", dev);
+	for (;;) {
+		FILE *f = fopen(path, "re");
+
+		if (!f || !fgets(buf, sizeof(buf), f))
+			FAIL("reading %s", path);
+		fclose(f);
+		if (!strncmp(buf, "up", 2) || !strncmp(buf, "unknown", 7))
+			break;
 		nanosleep(&ts, NULL);
+	}
+	kt_rtnl_barrier(dev);
 }
 
 /*
@@ -146,11 +234,11 @@ static inline void kt_dev_up(const char *dev, const char *a4, const char *a6)
 	if (a6) {
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_ra", dev);
 		kt_write_file(path, "0");
-		RUN("ip -6 addr add %s dev %s nodad", a6, dev);
+		kt_addr(dev, a6);
 	}
 	if (a4)
-		RUN("ip addr add %s dev %s", a4, dev);
-	RUN("ip link set dev %s up", dev);
+		kt_addr(dev, a4);
+	kt_up(dev);
 	if (a6)
 		kt_wait_v6_local(dev, a6);
 }

@@ -911,3 +911,31 @@ TEST(setifindex_taken_ebusy)
 	EXPECT_TRUE(kt_exists(name));
 	close(fd);
 }
+
+/*
+ * eBPF steering and filter programs (TUNSETSTEERINGEBPF, TUNSETFILTEREBPF):
+ * stock takes a program fd, or -1 for none. ktun does not offer them and
+ * refuses both ioctls with EINVAL, as it does any ioctl it does not know.
+ */
+TEST(ebpf_programs)
+{
+	static const unsigned long cmds[] = { TUNSETSTEERINGEBPF, TUNSETFILTEREBPF };
+	char name[IFNAMSIZ];
+	int fd = kt_attach(kt_ifname(name, "b"), IFF_TAP | IFF_NO_PI, NULL), none = -1, notbpf;
+	unsigned int i;
+
+	notbpf = fd;
+	for (i = 0; i < 2; i++) {
+		if (kt_stock()) {
+			EXPECT_OK(ioctl(fd, cmds[i], &none));
+			EXPECT_ERRNO(ioctl(fd, cmds[i], &notbpf), EINVAL);
+			EXPECT_ERRNO(ioctl(fd, cmds[i], bad_ptr()), EFAULT);
+		} else {
+			EXPECT_ERRNO(ioctl(fd, cmds[i], &none), EINVAL);
+			EXPECT_ERRNO(ioctl(fd, cmds[i], bad_ptr()), EINVAL);
+		}
+	}
+	if (!kt_stock())
+		kt_note("ktun differs from stock: no eBPF steering/filter programs (EINVAL)\n");
+	close(fd);
+}

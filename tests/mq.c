@@ -124,6 +124,8 @@ TEST(mixed_mq_flags_einval)
 	kt_set_persist(s, 1);
 	close(s);
 	EXPECT_ERRNO(kt_setiff(other, single, MQ_TAP, NULL), EINVAL);
+	/* an existing multi-queue device is no exclusive creation */
+	EXPECT_ERRNO(kt_setiff(other, name, MQ_TAP | IFF_TUN_EXCL, NULL), EBUSY);
 	/* the fd is still unattached: it takes the right flags */
 	EXPECT_OK(kt_setiff(other, name, MQ_TAP, NULL));
 	expect_queues(name, 2, 0);
@@ -152,6 +154,15 @@ TEST(setqueue_states)
 	EXPECT_ERRNO(read(b, buf, sizeof(buf)), EAGAIN);
 	EXPECT_ERRNO(kt_setiff(b, name, MQ_TUN, NULL), EEXIST);
 	expect_queues(name, 1, 1);
+	/* what "ip -d link show" prints for link kind "tun" (stock, compat) */
+	if (!strcmp(kt_link_kind(), "tun")) {
+		char cmd[96], out[4096];
+
+		snprintf(cmd, sizeof(cmd), "ip -d link show dev %s", name);
+		ASSERT_EQ(kt_capture(out, sizeof(out), cmd), 0);
+		if (!strstr(out, "multi_queue numqueues 1 numdisabled 1"))
+			FAIL_CHECK("%s: %s", cmd, out);
+	}
 
 	ASSERT_OK(setqueue(b, IFF_ATTACH_QUEUE));
 	expect_queues(name, 2, 0);
@@ -223,6 +234,12 @@ TEST(all_disabled_drops)
 	EXPECT_EQ(kt_stat(name, "tx_packets"), 0);
 	EXPECT_FALSE(kt_readable(a));
 	EXPECT_FALSE(kt_readable(b));
+	/* no queue in service, so no carrier to claim */
+	{
+		int on = 1;
+
+		EXPECT_ERRNO(ioctl(a, TUNSETCARRIER, &on), EPERM);
+	}
 	/* one back in service takes everything */
 	ASSERT_OK(setqueue(b, IFF_ATTACH_QUEUE));
 	stack_send(7301, "yy", 2);

@@ -781,3 +781,38 @@ TEST_F(vnet, write_unknown_hdr_flags)
 	EXPECT_EQ(write_hdr(self->fd, &h, VH, ip, n), VH + n);
 	EXPECT_EQ(kt_recv_wait(self->sock, buf, sizeof(buf)), 4);
 }
+
+/* With tun_pi too, the tun_pi comes first, then the virtio-net header. */
+TEST_F(vnet, pi_then_header)
+{
+	struct virtio_net_hdr h = { 0 };
+	uint8_t buf[2048], ip[256];
+	struct kt_pkt p;
+	ssize_t n;
+	size_t len;
+
+	vnet_dev(self, IFF_TUN, TUN_F_CSUM);
+	self->sock = kt_udp_bind(LOCAL4, 8400);
+	len = kt_build_udp(ip, KT_RAW, NULL, NULL, PEER4, 5000, LOCAL4, 8400, "pi+vh", 5);
+	buf[0] = buf[1] = 0;
+	buf[2] = 0x08;
+	buf[3] = 0x00;
+	memcpy(buf + 4, &h, VH);
+	memcpy(buf + 4 + VH, ip, len);
+	EXPECT_EQ(write(self->fd, buf, 4 + VH + len), 4 + VH + len);
+	EXPECT_EQ(kt_recv_wait(self->sock, buf, sizeof(buf)), 5);
+
+	kt_udp_send(self->sock, PEER4, 8401, "back", 4);
+	for (;;) {
+		n = kt_read_wait(self->fd, buf, sizeof(buf), KT_WAIT_MS);
+		ASSERT_GT(n, 4 + (ssize_t)VH);
+		if (!kt_parse(buf + VH + 4, n - VH - 4, KT_RAW, &p) && p.proto == IPPROTO_UDP &&
+		    p.dport == 8401)
+			break;
+	}
+	EXPECT_EQ(buf[2] << 8 | buf[3], 0x0800);
+	memcpy(&h, buf + 4, VH);
+	EXPECT_EQ(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	EXPECT_EQ(h.csum_start, 20);
+	EXPECT_EQ(h.csum_offset, 6);
+}

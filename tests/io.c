@@ -10,6 +10,7 @@
  */
 
 #include <sys/mman.h>
+#include <sys/uio.h>
 
 #include "net.h"
 
@@ -183,6 +184,79 @@ TEST_F(io, tap_blocking_read_woken_by_packet)
 	EXPECT_EQ(memcmp(r.buf + 6, self->mac, 6), 0);
 	EXPECT_EQ(p.dport, 7002);
 	check_pattern(&p, 100);
+}
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	got_signal = 1;
+}
+
+/* A signal ends a blocked read with EINTR, or restarts it under SA_RESTART. */
+TEST_F(io, signal_interrupts_blocked_read)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct timespec ts = { 0, 1000 * 1000 };
+	struct reader r;
+	pthread_t t;
+
+	io_dev(self, IFF_TUN | IFF_NO_PI);
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	start_reader(&r, &t, self->fd);
+	ASSERT_EQ(pthread_kill(t, SIGUSR1), 0);
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	EXPECT_EQ(r.ret, -1);
+	EXPECT_EQ(r.err, EINTR);
+
+	sa.sa_flags = SA_RESTART;
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	got_signal = 0;
+	start_reader(&r, &t, self->fd);
+	ASSERT_EQ(pthread_kill(t, SIGUSR1), 0);
+	while (!got_signal)
+		nanosleep(&ts, NULL);
+	/* back asleep in the restarted read, which the next packet ends */
+	kt_wait_in_read(getpid(), r.tid);
+	stack_send(self, 7003, 20);
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	EXPECT_EQ(r.ret, frame_len(self, 20));
+}
+
+/* Packets split over several iovecs, both ways, tun_pi in its own. */
+TEST_F(io, readv_writev_segments)
+{
+	uint8_t frame[256], a[4], b[10], c[512];
+	struct iovec wv[3], rv[3];
+	struct kt_pkt p;
+	size_t n;
+	int s;
+
+	io_dev(self, IFF_TUN);
+	s = kt_udp_bind(LOCAL4, 7004);
+	n = kt_build_udp(frame, KT_PI, NULL, NULL, PEER4, 5000, LOCAL4, 7004, "segmented", 9);
+	wv[0] = (struct iovec){ frame, 4 };		/* tun_pi */
+	wv[1] = (struct iovec){ frame + 4, 7 };		/* part of the IP header */
+	wv[2] = (struct iovec){ frame + 11, n - 11 };
+	EXPECT_EQ(writev(self->fd, wv, 3), n);
+	EXPECT_EQ(kt_recv_wait(s, c, sizeof(c)), 9);
+	EXPECT_EQ(memcmp(c, "segmented", 9), 0);
+
+	stack_send(self, 7005, 100);
+	rv[0] = (struct iovec){ a, sizeof(a) };
+	rv[1] = (struct iovec){ b, sizeof(b) };
+	rv[2] = (struct iovec){ c, sizeof(c) };
+	ASSERT_EQ(poll(&(struct pollfd){ .fd = self->fd, .events = POLLIN }, 1, KT_WAIT_MS), 1);
+	ASSERT_EQ(readv(self->fd, rv, 3), frame_len(self, 100));
+	memcpy(frame, a, 4);
+	memcpy(frame + 4, b, 10);
+	memcpy(frame + 14, c, frame_len(self, 100) - 14);
+	ASSERT_EQ(kt_parse(frame, frame_len(self, 100), KT_PI, &p), 0);
+	EXPECT_EQ(p.ethertype, ETHERTYPE_IP);
+	EXPECT_EQ(p.dport, 7005);
+	check_pattern(&p, 100);
+	close(s);
 }
 
 TEST_F(io, one_packet_per_read)

@@ -20,14 +20,17 @@ unsigned int ktun_iff_flags(const struct ktun_dev *kdev)
 	return READ_ONCE(kdev->flags) & KTUN_IFF_VISIBLE;
 }
 
-/* May the current task attach to @kdev? The stock rule: owner, group, or admin. */
+/*
+ * May the current task attach to @kdev? The stock rule: an owner and a group
+ * that are set must both match, unless the task is an admin of the
+ * device's namespace. A device with neither set is open to all.
+ */
 static bool may_attach(const struct ktun_dev *kdev)
 {
 	const struct cred *cred = current_cred();
 
-	if (uid_valid(kdev->owner) && uid_eq(cred->euid, kdev->owner))
-		return true;
-	if (gid_valid(kdev->group) && in_egroup_p(kdev->group))
+	if ((!uid_valid(kdev->owner) || uid_eq(cred->euid, kdev->owner)) &&
+	    (!gid_valid(kdev->group) || in_egroup_p(kdev->group)))
 		return true;
 	return ns_capable(dev_net(kdev->dev)->user_ns, CAP_NET_ADMIN);
 }
@@ -112,10 +115,9 @@ int ktun_iff_set_queue(struct ktun_file *kfile, unsigned int flags)
 	if (!kdev)
 		return -EINVAL;
 	if (flags & IFF_ATTACH_QUEUE) {
+		/* The file was let in by TUNSETIFF; as stock, not asked again. */
 		if (!kfile->disabled)
 			return -EINVAL;
-		if (!may_attach(kdev))
-			return -EPERM;
 		ret = enable(kdev, kfile);
 	} else if (flags & IFF_DETACH_QUEUE) {
 		if (!(kdev->flags & IFF_MULTI_QUEUE) || kfile->disabled)
@@ -269,6 +271,10 @@ static struct net_device *create(struct ktun_file *kfile, const char *name,
 	ktun_net_set_type(dev, type);
 	kdev = netdev_priv(dev);
 	kdev->flags |= flags & KTUN_IFF_FEATURES;
+	/* Register one queue, not all 256: each in use gets sysfs objects. */
+	ret = netif_set_real_num_queues(dev, 1, 1);
+	if (ret)
+		goto err_free;
 
 	ret = register_netdevice(dev);
 	if (ret)

@@ -102,8 +102,21 @@ static int get_hwaddr(struct ktun_dev *kdev, struct ifreq *ifr,
 	memcpy(ifr->ifr_hwaddr.sa_data, dev->dev_addr,
 	       min_t(size_t, dev->addr_len,
 		     sizeof(struct sockaddr) - offsetof(struct sockaddr, sa_data)));
-	strscpy(ifr->ifr_name, dev->name, IFNAMSIZ);
 	return copy_to_user(argp, ifr, ifreq_len) ? -EFAULT : 0;
+}
+
+/*
+ * ktun offers no eBPF steering or filter programs: "none" (-1) is what
+ * every device has, and any program is refused.
+ */
+static int set_ebpf(void __user *argp)
+{
+	int fd, ret;
+
+	ret = get_int(argp, &fd);
+	if (ret)
+		return ret;
+	return fd == -1 ? 0 : -EINVAL;
 }
 
 static int get_devnetns(struct ktun_dev *kdev)
@@ -211,10 +224,13 @@ long ktun_ioctl_attached(struct ktun_file *kfile, struct ktun_dev *kdev,
 	case TUNGETDEVNETNS:
 		return get_devnetns(kdev);
 
+	case TUNSETSTEERINGEBPF:
+	case TUNSETFILTEREBPF:
+		return set_ebpf(argp);
+
 	default:
 		/* Including TUNSETVNETBE/TUNGETVNETBE, which stock builds
-		 * without (CONFIG_TUN_VNET_CROSS_LE), and the eBPF steering
-		 * and filter programs, which ktun does not offer.
+		 * without (CONFIG_TUN_VNET_CROSS_LE).
 		 */
 		return -EINVAL;
 	}

@@ -211,7 +211,7 @@ int ktun_vnet_set_offload(struct ktun_dev *kdev, unsigned long arg);
 netdev_features_t ktun_vnet_fix_features(struct ktun_dev *kdev,
 					 netdev_features_t features);
 int ktun_vnet_parse(struct iov_iter *from, size_t *len, int hdr_sz,
-		    bool le, struct virtio_net_hdr *hdr);
+		    bool le, unsigned int min_hdr_len, struct virtio_net_hdr *hdr);
 int ktun_vnet_apply(struct sk_buff *skb, const struct virtio_net_hdr *hdr,
 		    bool le);
 int ktun_vnet_emit(struct iov_iter *to, const struct sk_buff *skb,

@@ -226,24 +226,29 @@ void ktun_net_set_type(struct net_device *dev, unsigned int type)
 	set_type(dev, type);
 }
 
-/* The address length of a link type set by TUNSETLINK. */
+/* The hardware address length of each link type TUNSETLINK knows; 0 else. */
+static const struct {
+	unsigned short type;
+	unsigned char len;
+} link_addr_lens[] = {
+	{ ARPHRD_ETHER, 6 },		{ ARPHRD_IEEE802, 6 },
+	{ ARPHRD_FDDI, 6 },		{ ARPHRD_HIPPI, 6 },
+	{ ARPHRD_IPGRE, 4 },		{ ARPHRD_TUNNEL, 4 },
+	{ ARPHRD_SIT, 4 },		{ ARPHRD_IP6GRE, 16 },
+	{ ARPHRD_TUNNEL6, 16 },		{ ARPHRD_IEEE802154, 8 },
+	{ ARPHRD_IEEE802154_MONITOR, 8 }, { ARPHRD_6LOWPAN, 8 },
+	{ ARPHRD_NETROM, 7 },		{ ARPHRD_ROSE, 5 },
+	{ ARPHRD_LOCALTLK, 1 },
+};
+
 static unsigned char link_addr_len(unsigned short type)
 {
-	switch (type) {
-	case ARPHRD_ETHER:
-	case ARPHRD_IEEE802:
-	case ARPHRD_FDDI:
-		return ETH_ALEN;
-	case ARPHRD_IP6GRE:
-	case ARPHRD_TUNNEL6:
-		return sizeof(struct in6_addr);
-	case ARPHRD_IPGRE:
-	case ARPHRD_TUNNEL:
-	case ARPHRD_SIT:
-		return 4;
-	default:
-		return 0;
-	}
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(link_addr_lens); i++)
+		if (link_addr_lens[i].type == type)
+			return link_addr_lens[i].len;
+	return 0;
 }
 
 /* TUNSETLINK: only while down, and only if no listener objects. */

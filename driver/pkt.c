@@ -179,7 +179,7 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 	}
 	if (flags & IFF_VNET_HDR) {
 		err = ktun_vnet_parse(from, &len, f.vnet_hdr_sz, vnet_le(&f),
-				      &vnet);
+				      flags & IFF_TAP ? ETH_HLEN : 0, &vnet);
 		if (err)
 			goto err_frame;
 	}

@@ -67,10 +67,11 @@ netdev_features_t ktun_vnet_fix_features(struct ktun_dev *kdev,
 
 /*
  * Reads and checks the header at the front of a write; *len is the rest of
- * the write and shrinks by the header. Returns 0 or -errno.
+ * the write and shrinks by the header. A hdr_len, when given, must cover
+ * @min_hdr_len (the Ethernet header of a TAP frame). Returns 0 or -errno.
  */
 int ktun_vnet_parse(struct iov_iter *from, size_t *len, int hdr_sz,
-		    bool le, struct virtio_net_hdr *hdr)
+		    bool le, unsigned int min_hdr_len, struct virtio_net_hdr *hdr)
 {
 	u16 hdr_len, csum_start, csum_off, gso_size;
 	u8 gso;
@@ -99,7 +100,8 @@ int ktun_vnet_parse(struct iov_iter *from, size_t *len, int hdr_sz,
 	case VIRTIO_NET_HDR_GSO_TCPV4:
 	case VIRTIO_NET_HDR_GSO_TCPV6:
 	case VIRTIO_NET_HDR_GSO_UDP:
-		if (!gso_size || gso_size > *len)
+		/* A gso_size above the payload is a plain packet, as stock. */
+		if (!gso_size)
 			return -EINVAL;
 		break;
 	default:
@@ -114,7 +116,8 @@ int ktun_vnet_parse(struct iov_iter *from, size_t *len, int hdr_sz,
 			hdr->hdr_len = __cpu_to_virtio16(le, csum_start + csum_off +
 							 sizeof(__sum16));
 	}
-	if (__virtio16_to_cpu(le, hdr->hdr_len) > *len)
+	hdr_len = __virtio16_to_cpu(le, hdr->hdr_len);
+	if (hdr_len > *len || (hdr_len && hdr_len < min_hdr_len))
 		return -EINVAL;
 	return 0;
 }

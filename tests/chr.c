@@ -517,6 +517,21 @@ TEST_F(dev, write_65535_accepted)
 	EXPECT_EQ(kt_stat(self->name, "rx_packets"), 1);
 }
 
+/* The MTU bounds what the stack sends, not what the app may write. */
+TEST_F(dev, write_larger_than_mtu)
+{
+	static uint8_t buf[9100], data[9000], got[9100];
+	size_t n;
+	int s;
+
+	dev_open(self, IFF_TUN | IFF_NO_PI);
+	s = kt_udp_bind(LOCAL4, 7002);
+	n = kt_build_udp(buf, KT_RAW, NULL, NULL, PEER4, 4000, LOCAL4, 7002, data, sizeof(data));
+	EXPECT_EQ(write(self->fd, buf, n), n);
+	EXPECT_EQ(kt_recv_wait(s, got, sizeof(got)), sizeof(data));
+	close(s);
+}
+
 TEST_F(dev, write_efault)
 {
 	static const int flags[] = { IFF_TUN | IFF_NO_PI, IFF_TUN, IFF_TAP | IFF_NO_PI };

@@ -49,7 +49,7 @@
 
 #include "nl.h"
 
-#define KT_MAX_DEVS	32
+#define KT_MAX_DEVS	128
 #define KT_MAX_IFS	256
 
 struct kt_test {
@@ -254,7 +254,7 @@ static inline void kt_cleanup_dev(const char *name)
 	int i = __atomic_fetch_add(&kt_res->ndevs, 1, __ATOMIC_SEQ_CST);
 
 	if (i < KT_MAX_DEVS)
-		snprintf(kt_res->devs[i], IFNAMSIZ, "%s", name);
+		snprintf(kt_res->devs[i], IFNAMSIZ, "%.15s", name);
 }
 
 static int kt_guard(void)

@@ -8,6 +8,8 @@
  * close / persist / delete that makes sense.
  */
 
+#include <sys/mman.h>
+
 #include "net.h"
 
 #define A4	"10.63.0.1/24"
@@ -374,6 +376,224 @@ TEST(del_wakes_poller)
 	EXPECT_TRUE(b.revents & POLLERR);
 	EXPECT_FALSE(b.revents & POLLIN);
 	close(fd);
+}
+
+/*
+ * The fd is closed while a thread still sleeps in read() on it: the read
+ * holds the file, so nothing is released and the device stays; deleting
+ * the device then wakes the reader, and the last reference goes with it.
+ */
+TEST(close_while_blocked_then_del)
+{
+	char name[IFNAMSIZ];
+	struct blocked b;
+	pthread_t t;
+	int fd = kt_attach(kt_ifname(name, "cb"), IFF_TUN | IFF_NO_PI, NULL);
+
+	kt_dev_up(name, A4, NULL);
+	t = start_blocked(&b, fd, read_main, 0);
+	ASSERT_OK(close(fd));
+	EXPECT_TRUE(kt_exists(name));
+	kt_del(name);
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	EXPECT_EQ(b.ret, -1);
+	if (b.err != del_errno())
+		FAIL_CHECK("blocked read after close and delete: errno %s, expected %s",
+			   kt_errname(b.err), kt_errname(del_errno()));
+	EXPECT_FALSE(kt_exists(name));
+}
+
+struct hammer {
+	int fd;
+	int stop;
+	long ops, ebadfd, other;
+	int other_errno;
+};
+
+/* Reads, writes and polls the fd until it dies under us. */
+static void *hammer_main(void *arg)
+{
+	struct hammer *h = arg;
+	uint8_t pkt[128], buf[2048];
+	size_t n = kt_build_udp(pkt, KT_RAW, NULL, NULL, PEER4, 5000, LOCAL4, 9, "x", 1);
+	struct pollfd p = { .fd = h->fd, .events = POLLIN | POLLOUT };
+	long i;
+
+	for (i = 0; !__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE); i++) {
+		ssize_t r;
+
+		switch (i % 3) {
+		case 0:
+			r = write(h->fd, pkt, n);
+			break;
+		case 1:
+			r = read(h->fd, buf, sizeof(buf));
+			break;
+		default:
+			r = poll(&p, 1, 0);
+			if (r == 1 && (p.revents & POLLERR))
+				__atomic_add_fetch(&h->ebadfd, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		__atomic_add_fetch(&h->ops, 1, __ATOMIC_RELAXED);
+		if (r >= 0 || errno == EAGAIN)
+			continue;
+		if (errno == EBADFD || errno == del_errno()) {
+			__atomic_add_fetch(&h->ebadfd, 1, __ATOMIC_RELAXED);
+		} else if (errno != EIO) {	/* EIO: down while being deleted */
+			h->other_errno = errno;
+			__atomic_add_fetch(&h->other, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+/* `ip link del` while threads read, write and poll the fd flat out. */
+TEST(del_under_io)
+{
+	struct timespec ts = { 0, 1000 * 1000 };
+	struct hammer h = { 0 };
+	char name[IFNAMSIZ];
+	pthread_t t[4];
+	int i, round;
+
+	for (round = 0; round < 5; round++) {
+		memset(&h, 0, sizeof(h));
+		h.fd = kt_attach(kt_ifname(name, "hu"), IFF_TUN | IFF_NO_PI, NULL);
+		kt_nonblock(h.fd);
+		kt_dev_up(name, A4, NULL);
+		for (i = 0; i < 4; i++)
+			ASSERT_EQ(pthread_create(&t[i], NULL, hammer_main, &h), 0);
+		while (__atomic_load_n(&h.ops, __ATOMIC_RELAXED) < 200 * (round + 1))
+			nanosleep(&ts, NULL);
+		kt_del(name);
+		/* every thread now meets the dead fd */
+		for (i = 0; __atomic_load_n(&h.ebadfd, __ATOMIC_RELAXED) < 12; i++) {
+			if (i == KT_WAIT_MS)
+				FAIL("round %d: the fd does not fail after the delete (%ld calls)",
+				     round, __atomic_load_n(&h.ops, __ATOMIC_RELAXED));
+			nanosleep(&ts, NULL);
+		}
+		__atomic_store_n(&h.stop, 1, __ATOMIC_RELEASE);
+		for (i = 0; i < 4; i++)
+			ASSERT_EQ(pthread_join(t[i], NULL), 0);
+		if (h.other)
+			FAIL_CHECK("round %d: %ld calls failed otherwise, the last with %s",
+				   round, h.other, kt_errname(h.other_errno));
+		EXPECT_FALSE(kt_exists(name));
+		close(h.fd);
+	}
+}
+
+/* Many processes race to attach one name: one wins, the others are told why. */
+TEST(attach_race)
+{
+	struct { int won, busy, other, other_errno; } *res;
+	struct timespec ts = { 0, 1000 * 1000 };
+	int go[2], hold[2], i, st, round;
+	char name[IFNAMSIZ];
+	pid_t pids[8];
+
+	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(res != MAP_FAILED);
+	for (round = 0; round < 4; round++) {
+		int excl = round & 1 ? IFF_TUN_EXCL : 0;
+
+		memset(res, 0, sizeof(*res));
+		kt_ifname(name, "ar");
+		ASSERT_OK(pipe(go));
+		ASSERT_OK(pipe(hold));
+		for (i = 0; i < 8; i++) {
+			pids[i] = fork();
+			ASSERT_OK(pids[i]);
+			if (!pids[i]) {
+				char c;
+				int fd;
+
+				close(go[1]);
+				close(hold[1]);
+				if (read(go[0], &c, 1) != 0)
+					_exit(1);
+				fd = ktun_open(name, IFF_TAP | IFF_NO_PI | excl, NULL);
+				if (fd >= 0) {
+					__atomic_add_fetch(&res->won, 1, __ATOMIC_SEQ_CST);
+					/* hold the device until everyone has tried */
+					if (read(hold[0], &c, 1) != 0)
+						_exit(1);
+					_exit(0);
+				}
+				if (fd == -EBUSY) {
+					__atomic_add_fetch(&res->busy, 1, __ATOMIC_SEQ_CST);
+				} else {
+					res->other_errno = -fd;
+					__atomic_add_fetch(&res->other, 1, __ATOMIC_SEQ_CST);
+				}
+				_exit(0);
+			}
+		}
+		close(go[0]);
+		close(hold[0]);
+		close(go[1]);	/* EOF: all go at once */
+		while (__atomic_load_n(&res->won, __ATOMIC_SEQ_CST) +
+		       __atomic_load_n(&res->busy, __ATOMIC_SEQ_CST) +
+		       __atomic_load_n(&res->other, __ATOMIC_SEQ_CST) < 8)
+			nanosleep(&ts, NULL);
+		close(hold[1]);
+		for (i = 0; i < 8; i++) {
+			ASSERT_EQ(waitpid(pids[i], &st, 0), pids[i]);
+			EXPECT_EQ(st, 0);
+		}
+		EXPECT_EQ(res->won, 1);
+		EXPECT_EQ(res->busy, 7);
+		if (res->other)
+			FAIL_CHECK("round %d: %d attachers got %s", round, res->other,
+				   kt_errname(res->other_errno));
+		EXPECT_FALSE(kt_exists(name));
+	}
+}
+
+/* Re-attaching takes the new fd's framing: tun_pi on or off. */
+TEST(reattach_changes_pi)
+{
+	char name[IFNAMSIZ], buf[2048];
+	struct kt_pkt p;
+	int fd;
+
+	make_persistent(name, "rp", IFF_TUN | IFF_NO_PI);
+	fd = kt_attach(name, IFF_TUN, NULL);
+	check_flows(name, fd, KT_PI, 8010);
+	close(fd);
+	fd = kt_attach(name, IFF_TUN | IFF_NO_PI, NULL);
+	kt_wait_link_ready(name);
+	send_udp(1, 8011);
+	kt_read_udp(fd, KT_RAW, 8011, buf, sizeof(buf), &p);
+	EXPECT_EQ(buf[0], 0x45);
+	close(fd);
+	unpersist(name, IFF_TUN | IFF_NO_PI);
+}
+
+/* A hundred persistent devices at once, then deleted; leaks show at rmmod. */
+TEST(many_devices)
+{
+	char names[100][IFNAMSIZ];
+	int i, fd;
+
+	for (i = 0; i < 100; i++) {
+		fd = kt_attach(kt_ifname(names[i], i & 1 ? "ma" : "mu"),
+			       (i & 1 ? IFF_TAP : IFF_TUN) | IFF_NO_PI, NULL);
+		kt_cleanup_dev(names[i]);
+		kt_set_persist(fd, 1);
+		close(fd);
+	}
+	for (i = 0; i < 100; i++) {
+		ASSERT_TRUE(kt_exists(names[i]));
+		if (i % 3 == 0) {
+			unpersist(names[i], (i & 1 ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+		} else {
+			kt_del(names[i]);
+			EXPECT_FALSE(kt_exists(names[i]));
+		}
+	}
 }
 
 TEST(del_persistent_unattached)

@@ -1,22 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Copyright (C) 2026 The ktun authors. */
 /*
- * Shared by the bench programs: options, clocks, a private network namespace
- * per run, and the "port": the application's end of the device under test,
- * through which a program reads and writes bare IP packets. A port is either
- * a TUN interface with one fd per queue (what we measure, on whichever driver
- * KTUN_DEV names) or a packet socket on one end of a veth pair (the ceiling
- * the TUN numbers are read against).
+ * Shared by the bench programs: options, clocks, the devices under test
+ * ("targets") and the rotation that measures them in turn.
  *
- * Every program prints one line per run for bench/inside to collect:
- *	RESULT workload=<name> dev=<node|veth> <metric>=<value> ...
- * or, when the driver lacks what the workload needs, na=<reason> in place of
- * the metrics. Anything else on stdout or stderr is for humans.
+ * A program opens every target at once: a TUN interface per driver node
+ * (--target stock=/dev/net/tun --target ktun=/dev/net/ktun) and, with --veth,
+ * a veth pair whose one end a packet socket drives (the ceiling). Each target
+ * gets its own threads, sockets and subnet, and then the load moves from one
+ * target to the next in short windows, A B C A B C ..., so that whatever the
+ * host does to the VM meanwhile lands on every target alike. Under TCG on a
+ * shared machine that pairing, not the number of runs, is what keeps the
+ * ratios steady; and it saves setting devices up again for every run.
  *
- * Addresses, seen from the kernel's stack:
+ * A target's "port" is the application's end: it reads and writes bare IP
+ * packets, through a TUN fd per queue or through the packet socket.
  *
- *	stack (sockets)  10.77.0.1  --[ tun kbench0 | veth kbv1 <-> kbv0 ]--
- *	application (the port)  10.77.0.2
+ *	stack (sockets) 10.77.T.1 --[ tun kbenchT | veth kbv1 <-> kbv0 ]-- 10.77.T.2 port
+ *
+ * Every program prints one line per target and window:
+ *	RESULT workload=<name> driver=<label> dev=<node|veth> run=<n> <metric>=<v> ...
+ * with na=<reason> in place of the metrics for a target that cannot run the
+ * workload (a driver without IFF_MULTI_QUEUE), failed=<reason> for one that
+ * broke. Anything else on stdout or stderr is for humans.
  */
 #ifndef KTUN_BENCH_H
 #define KTUN_BENCH_H
@@ -42,40 +48,61 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/ethtool.h>
-#include <linux/sockios.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 
 #include "ktun.h"
 
-#define BENCH_LOCAL	"10.77.0.1"
-#define BENCH_PEER	"10.77.0.2"
 #define BENCH_PORT	9000
 #define BENCH_MAXQ	8
+#define BENCH_MAXT	4
 #define BENCH_MTU	1500
 /* Large enough for any packet we build, and for a read that truncates none. */
 #define BENCH_BUF	2048
 
-struct bench_opts {
-	double secs;		/* measured window, after the warm-up */
-	size_t size;		/* whole IP packet, headers included */
-	int queues;
-	int veth;		/* the ceiling: veth + packet socket, not TUN */
-};
-
 struct bench_dev {
-	int veth;
 	int nfds;
 	int fds[BENCH_MAXQ];	/* one per queue; a packet socket for veth */
 	char name[IFNAMSIZ];
 	struct sockaddr_ll to;	/* veth: where our writes go (kbv1's MAC) */
 };
 
+struct bench_target {
+	const char *label;	/* "stock", "ktun", "veth", ... */
+	const char *node;	/* the character device; NULL for veth */
+	int idx;		/* its subnet: 10.77.idx.0/24 */
+	const char *na;		/* why it sits this workload out, or NULL */
+	atomic_int failed;	/* an errno that stopped it, or 0 */
+	struct bench_dev dev;
+};
+
+struct bench_opts {
+	char workload[64];	/* the RESULT lines' workload= */
+	double secs;		/* one measured window */
+	size_t size;		/* whole IP packet, headers included */
+	int queues;
+	int runs;		/* windows per target */
+	int ntargets;
+	struct bench_target t[BENCH_MAXT];
+};
+
 /* A counter per thread, each on its own cache line so they do not bounce. */
 struct bench_count {
 	_Atomic unsigned long n;
 } __attribute__((aligned(64)));
+
+/*
+ * Which target may load the system now. Inactive targets' threads sleep
+ * here, so they neither cost CPU nor queue packets during another's window.
+ */
+struct bench_gate {
+	atomic_int active;	/* a target's idx, or -1 */
+	atomic_int stop;
+	pthread_mutex_t mu;	/* protects the waits on cv */
+	pthread_cond_t cv;
+};
 
 static inline void __attribute__((noreturn, format(printf, 1, 2)))
 bench_die(const char *fmt, ...)
@@ -118,17 +145,71 @@ static inline unsigned long bench_count_get(struct bench_count *c)
 	return atomic_load_explicit(&c->n, memory_order_relaxed);
 }
 
+/* 10.77.@idx.@host: .1 is the stack's end of a target, .2 the port's. */
+static inline struct in_addr bench_addr(int idx, int host)
+{
+	struct in_addr a = { htonl(10u << 24 | 77u << 16 | idx << 8 | host) };
+
+	return a;
+}
+
+static inline void bench_gate_init(struct bench_gate *g)
+{
+	atomic_init(&g->active, -1);
+	atomic_init(&g->stop, 0);
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+}
+
+/* Blocks until target @idx is active; false once the program is stopping. */
+static inline int bench_gate_wait(struct bench_gate *g, int idx)
+{
+	if (atomic_load_explicit(&g->active, memory_order_relaxed) == idx)
+		return 1;
+	pthread_mutex_lock(&g->mu);
+	while (atomic_load(&g->active) != idx && !atomic_load(&g->stop))
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+	return !atomic_load(&g->stop);
+}
+
+static inline void bench_gate_set(struct bench_gate *g, int idx, int stop)
+{
+	pthread_mutex_lock(&g->mu);
+	atomic_store(&g->active, idx);
+	atomic_store(&g->stop, stop);
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
 static inline void bench_usage(const char *prog, const char *what)
 {
 	fprintf(stderr,
-		"usage: %s [-t SECONDS] [-s SIZE] [-q QUEUES] [--veth]\n"
+		"usage: %s [-t SECONDS] [-r RUNS] [-s SIZE] [-q QUEUES]\n"
+		"       [--target LABEL=NODE]... [--veth]\n"
 		"  %s\n"
-		"  -t  measured seconds (default $KTUN_BENCH_SECONDS, else 2)\n"
+		"  -t  seconds per measured window (default $KTUN_BENCH_SECONDS, else 2)\n"
+		"  -r  windows per target, taken in turn (default 1)\n"
 		"  -s  IP packet size in bytes, headers included (default 64)\n"
-		"  -q  queues, each with its own thread and flow (default 1)\n"
-		"  --veth  measure a veth pair with a packet socket instead\n"
-		"The device node is $KTUN_DEV (default /dev/net/ktun).\n",
+		"  -q  queues, each with its own threads and flow (default 1)\n"
+		"  --target  a driver's character device under a label, e.g.\n"
+		"            stock=/dev/net/tun (default: tun=$KTUN_DEV, else /dev/net/ktun)\n"
+		"  --veth    also a veth pair driven by a packet socket, the ceiling\n",
 		prog, what);
+}
+
+static inline void bench_add_target(struct bench_opts *o, const char *label,
+				    const char *node)
+{
+	struct bench_target *t;
+
+	if (o->ntargets == BENCH_MAXT)
+		bench_die("at most %d targets", BENCH_MAXT);
+	t = &o->t[o->ntargets];
+	memset(t, 0, sizeof(*t));
+	t->label = label;
+	t->node = node;
+	t->idx = o->ntargets++;
 }
 
 static inline void bench_parse(int argc, char **argv, struct bench_opts *o,
@@ -136,23 +217,30 @@ static inline void bench_parse(int argc, char **argv, struct bench_opts *o,
 {
 	static const struct option lopts[] = {
 		{ "seconds", required_argument, NULL, 't' },
+		{ "runs", required_argument, NULL, 'r' },
 		{ "size", required_argument, NULL, 's' },
 		{ "queues", required_argument, NULL, 'q' },
+		{ "target", required_argument, NULL, 'T' },
 		{ "veth", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *env = getenv("KTUN_BENCH_SECONDS");
-	int c;
+	int c, veth = 0;
+	char *eq;
 
+	memset(o, 0, sizeof(*o));
 	o->secs = env && *env ? atof(env) : 2.0;
 	o->size = 64;
 	o->queues = 1;
-	o->veth = 0;
-	while ((c = getopt_long(argc, argv, "t:s:q:h", lopts, NULL)) != -1) {
+	o->runs = 1;
+	while ((c = getopt_long(argc, argv, "t:r:s:q:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o->secs = atof(optarg);
+			break;
+		case 'r':
+			o->runs = atoi(optarg);
 			break;
 		case 's':
 			o->size = strtoul(optarg, NULL, 0);
@@ -160,29 +248,38 @@ static inline void bench_parse(int argc, char **argv, struct bench_opts *o,
 		case 'q':
 			o->queues = atoi(optarg);
 			break;
+		case 'T':
+			eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || !eq[1])
+				bench_die("--target wants LABEL=NODE, not %s", optarg);
+			*eq = '\0';
+			bench_add_target(o, optarg, eq + 1);
+			break;
 		case 'V':
-			o->veth = 1;
+			veth = 1;
 			break;
 		default:
 			bench_usage(argv[0], what);
 			exit(c == 'h' ? 0 : 2);
 		}
 	}
-	if (o->secs <= 0)
-		bench_die("seconds must be > 0");
+	if (!o->ntargets && !veth)
+		bench_add_target(o, "tun", ktun_path());
+	if (veth)
+		bench_add_target(o, "veth", NULL);
+	if (o->secs <= 0 || o->runs < 1)
+		bench_die("seconds and runs must be > 0");
 	/* An IPv4 + UDP header with a sequence number must fit, and no more than one MTU. */
-	if (o->size < 32 || o->size > BENCH_MTU)
-		bench_die("size must be within 32..%d", BENCH_MTU);
+	if (o->size < 36 || o->size > BENCH_MTU)
+		bench_die("size must be within 36..%d", BENCH_MTU);
 	if (o->queues < 1 || o->queues > BENCH_MAXQ)
 		bench_die("queues must be within 1..%d", BENCH_MAXQ);
-	if (o->veth && o->queues > 1)
-		bench_die("--veth has one queue");
 }
 
 /*
- * Pins the calling thread. Runs are short and the VM has two vCPUs, so
- * leaving placement to the scheduler adds more noise than the drivers differ
- * by; KTUN_BENCH_PIN=0 turns it off.
+ * Pins the calling thread. The VM has two vCPUs, and leaving placement to
+ * the scheduler adds more noise than the drivers differ by;
+ * KTUN_BENCH_PIN=0 turns it off.
  */
 static inline void bench_pin(int cpu)
 {
@@ -197,7 +294,7 @@ static inline void bench_pin(int cpu)
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-/* The warm-up ahead of each measured window: a tenth of it, 50 ms at least. */
+/* The warm-up ahead of each window: a tenth of it, 50 ms at least. */
 static inline double bench_warmup(const struct bench_opts *o)
 {
 	return o->secs / 10 > 0.05 ? o->secs / 10 : 0.05;
@@ -214,31 +311,33 @@ static inline void bench_write_file(const char *path, const char *val)
 	close(fd);
 }
 
-static inline const char *bench_dev_label(const struct bench_dev *d)
+static inline int bench_inet_sock(void)
 {
-	return d->veth ? "veth" : ktun_path();
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		bench_die("socket: %s", strerror(errno));
+	return fd;
 }
 
 /*
  * Gives @ifname the address @addr/@prefix (unless @addr is NULL) and brings
- * it up, as `ip addr add` and `ip link set up` would, but by ioctl: under TCG every process spawned
- * costs a good part of a second, more than a short run measures.
+ * it up, as `ip addr add` and `ip link set up` would, but by ioctl: under TCG
+ * every process spawned costs a good part of a second.
  */
-static inline void bench_if_up4(const char *ifname, const char *addr, int prefix)
+static inline void bench_if_up4(const char *ifname, const struct in_addr *addr,
+				int prefix)
 {
 	struct sockaddr_in *sin;
 	struct ifreq ifr;
-	int fd;
+	int fd = bench_inet_sock();
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		bench_die("socket: %s", strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	sin = (struct sockaddr_in *)&ifr.ifr_addr;
 	sin->sin_family = AF_INET;
 	if (addr) {
-		inet_pton(AF_INET, addr, &sin->sin_addr);
+		sin->sin_addr = *addr;
 		if (ioctl(fd, SIOCSIFADDR, &ifr) < 0)
 			bench_die("%s: SIOCSIFADDR: %s", ifname, strerror(errno));
 		sin->sin_addr.s_addr = htonl(prefix ? ~0u << (32 - prefix) : 0);
@@ -261,8 +360,7 @@ static inline void bench_if_up4(const char *ifname, const char *addr, int prefix
  *
  * KTUN_BENCH_NETNS=0 stays in the current namespace, for bench/inside in
  * the throw-away VM: a namespace is torn down by a kworker after the process
- * exits, and under TCG that takes long enough to overlap, and slow down, the
- * next run's measurement.
+ * exits, and under TCG that takes long enough to slow down what runs next.
  */
 static inline void bench_netns(void)
 {
@@ -278,22 +376,21 @@ static inline void bench_netns(void)
 }
 
 /* A permanent neighbour entry, as `ip neigh add ... nud permanent` makes. */
-static inline void bench_neigh(const char *ifname, const char *addr,
+static inline void bench_neigh(const char *ifname, struct in_addr addr,
 			       const unsigned char mac[6])
 {
 	struct arpreq req;
-	int fd;
+	int fd = bench_inet_sock();
 
 	memset(&req, 0, sizeof(req));
 	req.arp_pa.sa_family = AF_INET;
-	inet_pton(AF_INET, addr, &((struct sockaddr_in *)&req.arp_pa)->sin_addr);
+	((struct sockaddr_in *)&req.arp_pa)->sin_addr = addr;
 	req.arp_ha.sa_family = ARPHRD_ETHER;
 	memcpy(req.arp_ha.sa_data, mac, 6);
 	req.arp_flags = ATF_PERM | ATF_COM;
 	snprintf(req.arp_dev, sizeof(req.arp_dev), "%s", ifname);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || ioctl(fd, SIOCSARP, &req) < 0)
-		bench_die("%s: SIOCSARP %s: %s", ifname, addr, strerror(errno));
+	if (ioctl(fd, SIOCSARP, &req) < 0)
+		bench_die("%s: SIOCSARP: %s", ifname, strerror(errno));
 	close(fd);
 }
 
@@ -304,10 +401,11 @@ static inline void bench_neigh(const char *ifname, const char *addr,
  * ceiling would skip work the TUN paths do, and an echoed packet would come
  * back with a bad checksum.
  */
-static inline void bench_no_tx_csum(int fd, const char *ifname)
+static inline void bench_no_tx_csum(const char *ifname)
 {
 	struct ethtool_value ev = { .cmd = ETHTOOL_STXCSUM, .data = 0 };
 	struct ifreq ifr;
+	int fd = bench_inet_sock();
 
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
@@ -315,6 +413,7 @@ static inline void bench_no_tx_csum(int fd, const char *ifname)
 	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
 		bench_die("%s: turning tx checksum offload off: %s", ifname,
 			  strerror(errno));
+	close(fd);
 }
 
 static inline void bench_veth_del(void)
@@ -323,14 +422,16 @@ static inline void bench_veth_del(void)
 		ktun_sh("ip link del kbv0");
 }
 
-static inline int bench_veth_open(struct bench_dev *d)
+static inline void bench_veth_open(struct bench_target *t)
 {
+	static const unsigned char kbv1_mac[6] = { 2, 0, 0, 0, 0, 1 };
+	static const unsigned char peer_mac[6] = { 2, 0, 0, 0, 0, 0x99 };
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_IP),
 	};
-	static const unsigned char kbv1_mac[6] = { 2, 0, 0, 0, 0, 1 };
-	static const unsigned char peer_mac[6] = { 2, 0, 0, 0, 0, 0x99 };
+	struct in_addr local = bench_addr(t->idx, 1);
+	struct bench_dev *d = &t->dev;
 	int fd;
 
 	/*
@@ -338,17 +439,17 @@ static inline int bench_veth_open(struct bench_dev *d)
 	 * neighbour entry for the peer names a MAC that is not kbv0's, so
 	 * kbv0's own IP layer drops what the stack sends as PACKET_OTHERHOST
 	 * at once, while the packet socket still gets it, as a TUN reader
-	 * would.
+	 * would. Outside a namespace of our own, a crashed run may have left
+	 * the pair behind.
 	 */
-	/* Outside a namespace of our own, a crashed run may have left it. */
-	if (if_nametoindex("kbv0"))
-		ktun_sh("ip link del kbv0");
+	bench_veth_del();
 	atexit(bench_veth_del);
 	if (ktun_sh("ip link add kbv0 address 02:00:00:00:00:02 type veth peer name kbv1 address 02:00:00:00:00:01"))
 		bench_die("creating veth failed (is the veth module loaded?)");
 	bench_if_up4("kbv0", NULL, 0);
-	bench_if_up4("kbv1", BENCH_LOCAL, 24);
-	bench_neigh("kbv1", BENCH_PEER, peer_mac);
+	bench_if_up4("kbv1", &local, 24);
+	bench_neigh("kbv1", bench_addr(t->idx, 2), peer_mac);
+	bench_no_tx_csum("kbv1");
 	snprintf(d->name, sizeof(d->name), "kbv0");
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
 	if (fd < 0)
@@ -356,114 +457,223 @@ static inline int bench_veth_open(struct bench_dev *d)
 	sll.sll_ifindex = if_nametoindex("kbv0");
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		bench_die("bind packet socket: %s", strerror(errno));
-	bench_no_tx_csum(fd, "kbv1");
 	d->to = sll;
 	d->to.sll_halen = 6;
 	memcpy(d->to.sll_addr, kbv1_mac, 6);
 	d->fds[0] = fd;
 	d->nfds = 1;
-	return 0;
+}
+
+/* ktun_open(), but on @node rather than $KTUN_DEV: targets differ in it. */
+static inline int bench_tun_open(const char *node, const char *name, int flags,
+				 char *out)
+{
+	struct ifreq ifr;
+	int fd, err;
+
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = flags;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	memcpy(out, ifr.ifr_name, IFNAMSIZ);
+	return fd;
 }
 
 /*
- * Creates the device with @queues queues and gives the stack its address.
- * Returns 0, or -errno from the first TUNSETIFF (-EINVAL is how a driver
- * without IFF_MULTI_QUEUE says so); any other failure is fatal.
+ * Creates every target's device with @o->queues queues and gives the stack
+ * its address. A driver refusing IFF_MULTI_QUEUE (EINVAL) or a veth asked for
+ * several queues sits the workload out (t->na); any other failure is fatal.
  */
-static inline int bench_dev_open(struct bench_dev *d, const struct bench_opts *o)
+static inline void bench_open_all(struct bench_opts *o)
 {
 	int flags = IFF_TUN | IFF_NO_PI;
-	int fd;
 
-	memset(d, 0, sizeof(*d));
-	d->veth = o->veth;
-	if (o->veth)
-		return bench_veth_open(d);
 	if (o->queues > 1)
 		flags |= IFF_MULTI_QUEUE;
-	for (int q = 0; q < o->queues; q++) {
-		fd = ktun_open(q ? d->name : "kbench0", flags, d->name);
-		if (fd < 0 && q == 0)
-			return fd;
-		if (fd < 0)
-			bench_die("%s: attaching queue %d to %s: %s", ktun_path(),
-				  q, d->name, strerror(-fd));
-		d->fds[d->nfds++] = fd;
+	for (int i = 0; i < o->ntargets; i++) {
+		struct bench_target *t = &o->t[i];
+		struct bench_dev *d = &t->dev;
+		struct in_addr local = bench_addr(t->idx, 1);
+		char name[IFNAMSIZ];
+
+		if (!t->node) {
+			if (o->queues > 1)
+				t->na = "one-queue";
+			else
+				bench_veth_open(t);
+			continue;
+		}
+		snprintf(name, sizeof(name), "kbench%d", t->idx);
+		for (int q = 0; q < o->queues; q++) {
+			int fd = bench_tun_open(t->node, q ? d->name : name,
+						flags, d->name);
+
+			if (fd == -EINVAL && q == 0 && o->queues > 1) {
+				t->na = "multi-queue-unsupported";
+				break;
+			}
+			if (fd < 0)
+				bench_die("%s: TUNSETIFF %s queue %d: %s", t->node,
+					  q ? d->name : name, q, strerror(-fd));
+			d->fds[d->nfds++] = fd;
+		}
+		if (!t->na)
+			bench_if_up4(d->name, &local, 24);
 	}
-	bench_if_up4(d->name, BENCH_LOCAL, 24);
-	return 0;
 }
 
-static inline ssize_t bench_dev_read(struct bench_dev *d, int q, void *buf,
+static inline ssize_t bench_dev_read(struct bench_target *t, int q, void *buf,
 				     size_t len)
 {
-	if (d->veth)
-		return recv(d->fds[q], buf, len, 0);
-	return read(d->fds[q], buf, len);
+	if (!t->node)
+		return recv(t->dev.fds[q], buf, len, 0);
+	return read(t->dev.fds[q], buf, len);
 }
 
-static inline ssize_t bench_dev_write(struct bench_dev *d, int q,
+static inline ssize_t bench_dev_write(struct bench_target *t, int q,
 				      const void *buf, size_t len)
 {
-	if (d->veth)
-		return sendto(d->fds[q], buf, len, 0,
-			      (struct sockaddr *)&d->to, sizeof(d->to));
-	return write(d->fds[q], buf, len);
+	if (!t->node)
+		return sendto(t->dev.fds[q], buf, len, 0,
+			      (struct sockaddr *)&t->dev.to, sizeof(t->dev.to));
+	return write(t->dev.fds[q], buf, len);
 }
 
 /*
- * A UDP socket of the stack's, bound to BENCH_LOCAL:@port, connected to
- * BENCH_PEER:@dport when @dport is not 0. The receive buffer is made large so
- * that a reader's scheduling hiccup costs fewer drops.
+ * A UDP socket of the stack's, bound to target @t's 10.77.T.1:@port and
+ * connected to 10.77.T.2:@dport when @dport is not 0. The receive buffer is
+ * made large so that a reader's scheduling hiccup costs fewer drops.
  */
-static inline int bench_udp(uint16_t port, uint16_t dport)
+static inline int bench_udp(const struct bench_target *t, uint16_t port,
+			    uint16_t dport)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd, buf = 4 << 20;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr = bench_addr(t->idx, 1),
+	};
+	int fd = bench_inet_sock(), buf = 4 << 20;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		bench_die("socket: %s", strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	inet_pton(AF_INET, BENCH_LOCAL, &sin.sin_addr);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-		bench_die("bind %s:%u: %s", BENCH_LOCAL, port, strerror(errno));
+		bench_die("bind 10.77.%d.1:%u: %s", t->idx, port, strerror(errno));
 	if (dport) {
 		sin.sin_port = htons(dport);
-		inet_pton(AF_INET, BENCH_PEER, &sin.sin_addr);
+		sin.sin_addr = bench_addr(t->idx, 2);
 		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 			bench_die("connect: %s", strerror(errno));
 	}
 	return fd;
 }
 
-/* Builds a UDP packet of @size bytes in all, from the peer to the stack. */
-static inline size_t bench_packet(void *buf, size_t size, uint16_t sport,
-				  uint16_t dport)
+/* A UDP packet of @size bytes in all, from target @t's port to its stack. */
+static inline size_t bench_packet(const struct bench_target *t, void *buf,
+				  size_t size, uint16_t sport, uint16_t dport)
 {
-	struct in_addr src, dst;
 	char payload[BENCH_BUF];
 	size_t plen = size - sizeof(struct iphdr) - sizeof(struct udphdr);
 
 	memset(payload, 'k', plen);
-	inet_pton(AF_INET, BENCH_PEER, &src);
-	inet_pton(AF_INET, BENCH_LOCAL, &dst);
-	return ktun_udp4(buf, src, dst, sport, dport, payload, plen);
+	return ktun_udp4(buf, bench_addr(t->idx, 2), bench_addr(t->idx, 1),
+			 sport, dport, payload, plen);
 }
 
-static inline void __attribute__((format(printf, 3, 4)))
-bench_result(const char *workload, const struct bench_dev *d,
+static inline void __attribute__((format(printf, 4, 5)))
+bench_result(const char *workload, const struct bench_target *t, int run,
 	     const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("RESULT workload=%s dev=%s ", workload, bench_dev_label(d));
+	printf("RESULT workload=%s driver=%s dev=%s run=%d ", workload,
+	       t->label, t->node ? t->node : "veth", run);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
 	fflush(stdout);
+}
+
+/* One line per target that sits the workload out, so the table says n/a. */
+static inline void bench_report_na(struct bench_opts *o)
+{
+	for (int i = 0; i < o->ntargets; i++)
+		if (o->t[i].na && o->t[i].node)
+			bench_result(o->workload, &o->t[i], 1, "na=%s", o->t[i].na);
+}
+
+/*
+ * What a program measures in one window of one target: @sample reads its
+ * counters (what got through, and what was offered), @report prints the
+ * window's RESULT line from their differences over @secs.
+ */
+struct bench_ops {
+	void (*sample)(struct bench_target *t, unsigned long *got,
+		       unsigned long *offered, void *arg);
+	void (*report)(const struct bench_opts *o, struct bench_target *t,
+		       int run, double secs, unsigned long got,
+		       unsigned long offered, void *arg);
+};
+
+/*
+ * The rotation: @o->runs rounds, in each a window per target in turn, the
+ * order reversed every other round (A B C C B A A B C ...) so that no target
+ * always follows the same one. A window opens the gate for its target, lets
+ * it warm up, counts for @o->secs, and closes the gate; a pause as long as
+ * the warm-up then lets queues drain, so that a target's tail does not eat
+ * into the next one's window. Ahead of the first round each target gets a
+ * longer, uncounted warm-up: a first window would otherwise pay for page
+ * faults and for buffers and caches growing to size.
+ */
+static inline void bench_rotate(struct bench_opts *o, struct bench_gate *g,
+				const struct bench_ops *ops, void *arg)
+{
+	double warm = bench_warmup(o);
+
+	for (int i = 0; i < o->ntargets; i++) {
+		if (o->t[i].na)
+			continue;
+		bench_gate_set(g, o->t[i].idx, 0);
+		bench_sleep(3 * warm);
+		bench_gate_set(g, -1, 0);
+		bench_sleep(warm);
+	}
+	for (int r = 1; r <= o->runs; r++) {
+		for (int k = 0; k < o->ntargets; k++) {
+			int i = r % 2 ? k : o->ntargets - 1 - k;
+			struct bench_target *t = &o->t[i];
+			unsigned long g0, o0, g1, o1;
+			double t0, t1;
+			int err;
+
+			if (t->na)
+				continue;
+			err = atomic_load(&t->failed);
+			if (err) {
+				bench_result(o->workload, t, r, "failed=%s",
+					     strerrorname_np(err) ?: "error");
+				continue;
+			}
+			bench_gate_set(g, t->idx, 0);
+			bench_sleep(warm);
+			ops->sample(t, &g0, &o0, arg);
+			t0 = bench_now();
+			bench_sleep(o->secs);
+			ops->sample(t, &g1, &o1, arg);
+			t1 = bench_now();
+			bench_gate_set(g, -1, 0);
+			bench_sleep(warm);
+			ops->report(o, t, r, t1 - t0, g1 - g0, o1 - o0, arg);
+		}
+	}
+	bench_gate_set(g, -1, 1);
 }
 
 #endif

@@ -6,25 +6,26 @@
  * swaps addresses and ports, and writes it back; the client waits for it
  * before sending the next. Prints the median and 99th percentile in µs.
  *
- *	client (UDP 10.77.0.1:30000) --> [kbench0] --read()--> responder
- *	client <-- stack <-- [kbench0] <--write()-- (swapped: 10.77.0.2:7 -> 10.77.0.1:30000)
+ *	client (UDP 10.77.T.1:30000) --> [kbenchT] --read()--> responder T
+ *	client <-- stack <-- [kbenchT] <--write()-- (10.77.T.2:7 -> 10.77.T.1:30000)
  *
  * Swapping the two addresses and the two ports leaves both checksums valid,
  * so the responder does as little as an application could.
  *
- * Both threads share one CPU. On two, every round trip wakes a halted vCPU,
- * and under TCG that costs from tens of µs to a few ms depending on what the
- * host is doing: it would drown what the drivers differ by. On one, the CPU
- * never idles and a round trip is two context switches plus the driver's
- * and the stack's own work, which is what this row compares.
+ * The client (the main thread) and the responders share one CPU. On two,
+ * every round trip wakes a halted vCPU, and under TCG that costs from tens of
+ * µs to a few ms depending on what the host is doing: it would drown what the
+ * drivers differ by. On one, the CPU never idles and a round trip is two
+ * context switches plus the driver's and the stack's own work, which is what
+ * this row compares. Targets take turns as in bench_rotate(): the client
+ * simply talks to one target per window.
  */
 #include "bench.h"
 
 #define ECHO_PORT	7
 
 struct responder {
-	struct bench_dev *dev;
-	struct bench_count echoed;
+	struct bench_target *t;
 };
 
 static void *responder_run(void *arg)
@@ -40,11 +41,13 @@ static void *responder_run(void *arg)
 		uint16_t p;
 		ssize_t n;
 
-		n = bench_dev_read(r->dev, 0, buf, sizeof(buf));
+		n = bench_dev_read(r->t, 0, buf, sizeof(buf));
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n < 0)
-			bench_die("responder read: %s", strerror(errno));
+		if (n < 0) {
+			atomic_store(&r->t->failed, errno);
+			return NULL;
+		}
 		if (n < (ssize_t)(sizeof(*ip) + sizeof(*uh)) || ip->version != 4 ||
 		    ip->protocol != IPPROTO_UDP)
 			continue;
@@ -55,8 +58,10 @@ static void *responder_run(void *arg)
 		p = uh->source;
 		uh->source = uh->dest;
 		uh->dest = p;
-		if (bench_dev_write(r->dev, 0, buf, n) == n)
-			bench_count_add(&r->echoed, 1);
+		if (bench_dev_write(r->t, 0, buf, n) != n) {
+			atomic_store(&r->t->failed, n < 0 ? errno : EIO);
+			return NULL;
+		}
 	}
 	return NULL;
 }
@@ -68,44 +73,34 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int main(int argc, char **argv)
+struct samples {
+	double *v;
+	size_t n, cap;
+};
+
+static void add_sample(struct samples *s, double v)
 {
-	struct timeval tmo = { .tv_usec = 200000 };
-	struct responder resp = { 0 };
-	size_t n = 0, cap = 1 << 16, plen;
-	unsigned long lost = 0;
-	double *rtt, start, t0, t1, end;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 1 << 14;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		if (!s->v)
+			bench_die("out of memory");
+	}
+	s->v[s->n++] = v;
+}
+
+/* One window of round trips on @sock; fills @s with those after the warm-up. */
+static unsigned long window(int sock, size_t plen, double warm, double secs,
+			    struct samples *s)
+{
+	static uint64_t seq;
 	char out[BENCH_BUF], in[BENCH_BUF];
-	struct bench_opts o;
-	struct bench_dev d;
-	uint64_t seq = 0;
-	pthread_t rt;
-	int sock, ret;
+	double start = bench_now(), t0, t1;
+	unsigned long lost = 0;
 
-	bench_parse(argc, argv, &o, "round trip: a UDP client in the stack and an echo responder on the device");
-	if (o.queues != 1)
-		bench_die("echo has one queue");
-	bench_netns();
-	ret = bench_dev_open(&d, &o);
-	if (ret < 0)
-		bench_die("%s: TUNSETIFF: %s", ktun_path(), strerror(-ret));
-	sock = bench_udp(30000, ECHO_PORT);
-	/* A datagram lost either way must not stall the run. */
-	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
-	plen = o.size - sizeof(struct iphdr) - sizeof(struct udphdr);
 	memset(out, 'k', plen);
-	rtt = malloc(cap * sizeof(*rtt));
-	if (!rtt)
-		bench_die("out of memory");
-
-	resp.dev = &d;
-	if (pthread_create(&rt, NULL, responder_run, &resp))
-		bench_die("pthread_create failed");
-	bench_pin(0);
-
-	start = bench_now();
-	end = start + bench_warmup(&o) + o.secs;
-	while ((t0 = bench_now()) < end) {
+	s->n = 0;
+	while ((t0 = bench_now()) < start + warm + secs) {
 		ssize_t got;
 
 		seq++;
@@ -117,27 +112,75 @@ int main(int argc, char **argv)
 			got = recv(sock, in, sizeof(in), 0);
 		} while (got == (ssize_t)plen && memcmp(in, &seq, sizeof(seq)));
 		t1 = bench_now();
-		if (got != (ssize_t)plen) {
+		if (got != (ssize_t)plen)
 			lost++;
-			continue;
-		}
-		if (t0 < start + bench_warmup(&o))
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			rtt = realloc(rtt, cap * sizeof(*rtt));
-			if (!rtt)
-				bench_die("out of memory");
-		}
-		rtt[n++] = (t1 - t0) * 1e6;
+		else if (t0 >= start + warm)
+			add_sample(s, (t1 - t0) * 1e6);
 	}
-	pthread_cancel(rt);
-	pthread_join(rt, NULL);
-	if (!n)
-		bench_die("echo: no round trip completed (%lu lost)", lost);
-	qsort(rtt, n, sizeof(*rtt), cmp_double);
-	bench_result("echo", &d, "p50_us=%.1f p99_us=%.1f n=%zu lost=%lu",
-		     rtt[n / 2], rtt[(size_t)(n * 0.99)], n, lost);
-	free(rtt);
+	return lost;
+}
+
+int main(int argc, char **argv)
+{
+	struct timeval tmo = { .tv_usec = 200000 };
+	struct responder resp[BENCH_MAXT];
+	pthread_t rt[BENCH_MAXT];
+	int sock[BENCH_MAXT];
+	struct samples smp = { 0 };
+	struct bench_opts o;
+	size_t plen;
+	int i, r;
+
+	bench_parse(argc, argv, &o, "round trip: a UDP client in the stack and an echo responder on the device");
+	if (o.queues != 1)
+		bench_die("echo has one queue");
+	snprintf(o.workload, sizeof(o.workload), "echo");
+	bench_netns();
+	bench_open_all(&o);
+	plen = o.size - sizeof(struct iphdr) - sizeof(struct udphdr);
+	bench_pin(0);
+
+	for (i = 0; i < o.ntargets; i++) {
+		sock[i] = bench_udp(&o.t[i], 30000, ECHO_PORT);
+		/* A datagram lost either way must not stall the run. */
+		setsockopt(sock[i], SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+		resp[i].t = &o.t[i];
+		if (pthread_create(&rt[i], NULL, responder_run, &resp[i]))
+			bench_die("pthread_create failed");
+	}
+
+	/* The same warm-up and order as bench_rotate(). */
+	for (i = 0; i < o.ntargets; i++)
+		window(sock[i], plen, 3 * bench_warmup(&o), 0, &smp);
+	for (r = 1; r <= o.runs; r++) {
+		for (int k = 0; k < o.ntargets; k++) {
+			struct bench_target *t;
+			unsigned long lost;
+			int err;
+
+			i = r % 2 ? k : o.ntargets - 1 - k;
+			t = &o.t[i];
+			err = atomic_load(&t->failed);
+			if (err) {
+				bench_result(o.workload, t, r, "failed=%s",
+					     strerrorname_np(err) ?: "error");
+				continue;
+			}
+			lost = window(sock[i], plen, bench_warmup(&o), o.secs, &smp);
+			if (!smp.n) {
+				bench_result(o.workload, t, r, "failed=no-round-trip lost=%lu", lost);
+				continue;
+			}
+			qsort(smp.v, smp.n, sizeof(*smp.v), cmp_double);
+			bench_result(o.workload, t, r, "p50_us=%.1f p99_us=%.1f n=%zu lost=%lu",
+				     smp.v[smp.n / 2], smp.v[(size_t)(smp.n * 0.99)],
+				     smp.n, lost);
+		}
+	}
+	for (i = 0; i < o.ntargets; i++) {
+		pthread_cancel(rt[i]);
+		pthread_join(rt[i], NULL);
+	}
+	free(smp.v);
 	return 0;
 }

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Copyright (C) 2026 The ktun authors. */
 /*
- * The read path, stack -> application: one UDP sender thread per flow pushes
- * datagrams with sendmmsg to an address routed through the device; one reader
- * thread per queue drains its fd. The figure is packets per second the
- * readers got, of the expected size: what the stack sent and the device
- * dropped does not count.
+ * The read path, stack -> application: per target, one UDP sender thread per
+ * flow pushes datagrams with sendmmsg to an address routed through the
+ * device, and one reader thread per queue drains its fd. The figure is
+ * packets per second the readers got, of the expected size: what the stack
+ * sent and the device dropped does not count.
  *
- *	sender f (UDP 10.77.0.1:port f) --stack--> [kbench0 queue q] --read()--> reader q
- *	                                   to 10.77.0.2:9000
+ *	sender f (UDP 10.77.T.1:port f) --stack--> [kbenchT queue q] --read()--> reader q
+ *	                                   to 10.77.T.2:9000
  *
  * With several queues the driver picks the queue per flow. Rather than guess
  * its hash, the senders' ports are chosen by probing: one datagram per
@@ -23,22 +23,29 @@
 #define PROBE_PORTS	64
 
 struct sender {
+	struct bench_target *t;
+	struct bench_gate *gate;
 	int sock;
 	int cpu;
 	size_t plen;
-	int err;
 	struct bench_count sent;
 };
 
 struct reader {
-	struct bench_dev *dev;
+	struct bench_target *t;
 	int q;
 	size_t size;
 	struct bench_count got;
 	struct bench_count other;	/* reads of another size: not ours */
 };
 
-static atomic_int stop;
+struct state {
+	int queues;
+	int flows[BENCH_MAXT];
+	struct sender s[BENCH_MAXT][BENCH_MAXQ];
+	struct reader r[BENCH_MAXT][BENCH_MAXQ];
+	unsigned long perq[BENCH_MAXT][BENCH_MAXQ];	/* at the window's start */
+};
 
 static void *sender_run(void *arg)
 {
@@ -56,14 +63,16 @@ static void *sender_run(void *arg)
 		msgs[i].msg_hdr.msg_iov = &iov;
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+	while (bench_gate_wait(s->gate, s->t->idx)) {
 		int n = sendmmsg(s->sock, msgs, BATCH, 0);
 
 		if (n > 0) {
 			bench_count_add(&s->sent, n);
 		} else if (n < 0 && errno != EINTR && errno != EAGAIN &&
 			   errno != ENOBUFS) {
-			s->err = errno;
+			atomic_store(&s->t->failed, errno);
+			fprintf(stderr, "%s: sendmmsg: %s\n", s->t->label,
+				strerror(errno));
 			break;
 		}
 	}
@@ -78,20 +87,24 @@ static void *reader_run(void *arg)
 
 	bench_pin(r->q + 1);
 	for (;;) {
-		ssize_t n = bench_dev_read(r->dev, r->q, buf, sizeof(buf));
+		ssize_t n = bench_dev_read(r->t, r->q, buf, sizeof(buf));
 
-		if (n == (ssize_t)r->size)
+		if (n == (ssize_t)r->size) {
 			bench_count_add(&r->got, 1);
-		else if (n >= 0)
+		} else if (n >= 0) {
 			bench_count_add(&r->other, 1);
-		else if (errno != EINTR && errno != EAGAIN)
-			bench_die("read queue %d: %s", r->q, strerror(errno));
+		} else if (errno != EINTR && errno != EAGAIN) {
+			atomic_store(&r->t->failed, errno);
+			fprintf(stderr, "%s: read queue %d: %s\n", r->t->label,
+				r->q, strerror(errno));
+			return NULL;
+		}
 	}
 	return NULL;
 }
 
 /* Which queue a datagram from @sock lands on; -1 if none within a second. */
-static int probe(struct bench_dev *d, int sock, uint16_t port)
+static int probe(struct bench_target *t, int sock, uint16_t port)
 {
 	struct pollfd pfd[BENCH_MAXQ];
 	unsigned char buf[BENCH_BUF];
@@ -99,19 +112,19 @@ static int probe(struct bench_dev *d, int sock, uint16_t port)
 
 	if (send(sock, "probe", 5, 0) != 5)
 		bench_die("probe send: %s", strerror(errno));
-	for (int q = 0; q < d->nfds; q++)
-		pfd[q] = (struct pollfd){ .fd = d->fds[q], .events = POLLIN };
+	for (int q = 0; q < t->dev.nfds; q++)
+		pfd[q] = (struct pollfd){ .fd = t->dev.fds[q], .events = POLLIN };
 	while (bench_now() < end) {
-		if (poll(pfd, d->nfds, 100) <= 0)
+		if (poll(pfd, t->dev.nfds, 100) <= 0)
 			continue;
-		for (int q = 0; q < d->nfds; q++) {
+		for (int q = 0; q < t->dev.nfds; q++) {
 			struct iphdr *ip = (struct iphdr *)buf;
 			struct udphdr *uh;
 			ssize_t n;
 
 			if (!(pfd[q].revents & POLLIN))
 				continue;
-			n = bench_dev_read(d, q, buf, sizeof(buf));
+			n = bench_dev_read(t, q, buf, sizeof(buf));
 			if (n < (ssize_t)(sizeof(*ip) + sizeof(*uh)) ||
 			    ip->version != 4 || ip->protocol != IPPROTO_UDP)
 				continue;
@@ -124,10 +137,10 @@ static int probe(struct bench_dev *d, int sock, uint16_t port)
 }
 
 /*
- * Picks one sender socket per queue. Returns how many queues got a flow of
- * their own; the rest share whatever ports are left.
+ * Picks one sender socket per queue of @t. Returns how many queues got a
+ * flow of their own; the rest share whatever ports are left.
  */
-static int pick_flows(struct bench_dev *d, struct sender *s, int queues)
+static int pick_flows(struct bench_target *t, struct sender *s, int queues)
 {
 	int socks[PROBE_PORTS];
 	int found = 0, next = 0, i, q;
@@ -135,13 +148,14 @@ static int pick_flows(struct bench_dev *d, struct sender *s, int queues)
 	for (q = 0; q < queues; q++)
 		s[q].sock = -1;
 	for (i = 0; i < PROBE_PORTS && found < queues; i++) {
-		socks[i] = bench_udp(20000 + i, BENCH_PORT);
+		socks[i] = bench_udp(t, 20000 + i, BENCH_PORT);
 		if (queues == 1) {
 			q = 0;
 		} else {
-			q = probe(d, socks[i], 20000 + i);
+			q = probe(t, socks[i], 20000 + i);
 			if (q < 0)
-				bench_die("probe: datagram from port %d never reached a queue", 20000 + i);
+				bench_die("%s: probe from port %d never reached a queue",
+					  t->label, 20000 + i);
 		}
 		if (s[q].sock < 0) {
 			s[q].sock = socks[i];
@@ -161,83 +175,90 @@ static int pick_flows(struct bench_dev *d, struct sender *s, int queues)
 	return found;
 }
 
+static void sample(struct bench_target *t, unsigned long *got,
+		   unsigned long *offered, void *arg)
+{
+	struct state *s = arg;
+
+	*got = *offered = 0;
+	for (int q = 0; q < s->queues; q++) {
+		unsigned long n = bench_count_get(&s->r[t->idx][q].got);
+
+		/* Kept at the start of the window, turned into its share at the end. */
+		s->perq[t->idx][q] = n - s->perq[t->idx][q];
+		*got += n;
+		*offered += bench_count_get(&s->s[t->idx][q].sent);
+	}
+}
+
+static void report(const struct bench_opts *o, struct bench_target *t,
+		   int run, double secs, unsigned long got,
+		   unsigned long offered, void *arg)
+{
+	struct state *s = arg;
+	char qs[128] = "";
+
+	for (int q = 0; q < s->queues && s->queues > 1; q++)
+		snprintf(qs + strlen(qs), sizeof(qs) - strlen(qs), " q%d=%.0f",
+			 q, s->perq[t->idx][q] / secs);
+	for (int q = 0; q < s->queues; q++)
+		s->perq[t->idx][q] = 0;
+	bench_result(o->workload, t, run, "pps=%.0f spps=%.0f loss=%.1f%% flows=%d%s secs=%.2f",
+		     got / secs, offered / secs,
+		     offered > got ? 100.0 * (offered - got) / offered : 0.0,
+		     s->flows[t->idx], qs, secs);
+}
+
 int main(int argc, char **argv)
 {
-	struct sender s[BENCH_MAXQ];
-	struct reader r[BENCH_MAXQ];
-	pthread_t st[BENCH_MAXQ], rt[BENCH_MAXQ];
-	unsigned long got0 = 0, got1 = 0, sent0 = 0, sent1 = 0, other = 0;
-	unsigned long perq[BENCH_MAXQ];
+	static const struct bench_ops ops = { sample, report };
+	pthread_t st[BENCH_MAXT][BENCH_MAXQ], rt[BENCH_MAXT][BENCH_MAXQ];
+	static struct state s;
+	struct bench_gate gate;
 	struct bench_opts o;
-	struct bench_dev d;
-	char workload[64], qs[128] = "";
-	double t0, t1;
-	int ret, q, flows;
+	int i, q;
 
-	bench_parse(argc, argv, &o, "read path: packets/s a reader gets from the device, sent by a UDP socket");
-	/* The veth ceiling shares its row's name; dev=veth tells them apart. */
-	snprintf(workload, sizeof(workload), "read-%zu-q%d", o.size, o.queues);
+	bench_parse(argc, argv, &o, "read path: packets/s readers get from the device, sent by UDP sockets");
+	snprintf(o.workload, sizeof(o.workload), "read-%zu-q%d", o.size, o.queues);
 	bench_netns();
-	ret = bench_dev_open(&d, &o);
-	if (ret == -EINVAL && o.queues > 1) {
-		bench_result(workload, &d, "na=multi-queue-unsupported");
-		return 0;
-	}
-	if (ret < 0)
-		bench_die("%s: TUNSETIFF: %s", ktun_path(), strerror(-ret));
+	bench_open_all(&o);
+	bench_report_na(&o);
+	bench_gate_init(&gate);
+	s.queues = o.queues;
 
-	memset(s, 0, sizeof(s));
-	memset(r, 0, sizeof(r));
-	flows = pick_flows(&d, s, o.queues);
-	for (q = 0; q < o.queues; q++) {
-		s[q].cpu = q;
-		s[q].plen = o.size - sizeof(struct iphdr) - sizeof(struct udphdr);
-		r[q].dev = &d;
-		r[q].q = q;
-		r[q].size = o.size;
-	}
-	for (q = 0; q < o.queues; q++) {
-		if (pthread_create(&rt[q], NULL, reader_run, &r[q]) ||
-		    pthread_create(&st[q], NULL, sender_run, &s[q]))
-			bench_die("pthread_create failed");
-	}
+	for (i = 0; i < o.ntargets; i++) {
+		struct bench_target *t = &o.t[i];
 
-	bench_sleep(bench_warmup(&o));
-	t0 = bench_now();
-	for (q = 0; q < o.queues; q++) {
-		perq[q] = bench_count_get(&r[q].got);
-		got0 += perq[q];
-		sent0 += bench_count_get(&s[q].sent);
-	}
-	bench_sleep(o.secs);
-	t1 = bench_now();
-	for (q = 0; q < o.queues; q++) {
-		unsigned long n = bench_count_get(&r[q].got);
+		if (t->na)
+			continue;
+		s.flows[i] = pick_flows(t, s.s[i], o.queues);
+		for (q = 0; q < o.queues; q++) {
+			struct sender *snd = &s.s[i][q];
+			struct reader *r = &s.r[i][q];
 
-		perq[q] = n - perq[q];
-		got1 += n;
-		sent1 += bench_count_get(&s[q].sent);
-		other += bench_count_get(&r[q].other);
+			snd->t = t;
+			snd->gate = &gate;
+			snd->cpu = q;
+			snd->plen = o.size - sizeof(struct iphdr) - sizeof(struct udphdr);
+			r->t = t;
+			r->q = q;
+			r->size = o.size;
+			if (pthread_create(&rt[i][q], NULL, reader_run, r) ||
+			    pthread_create(&st[i][q], NULL, sender_run, snd))
+				bench_die("pthread_create failed");
+		}
 	}
 
-	atomic_store(&stop, 1);
-	for (q = 0; q < o.queues; q++) {
-		pthread_join(st[q], NULL);
-		pthread_cancel(rt[q]);
-		pthread_join(rt[q], NULL);
+	bench_rotate(&o, &gate, &ops, &s);
+
+	for (i = 0; i < o.ntargets; i++) {
+		if (o.t[i].na)
+			continue;
+		for (q = 0; q < o.queues; q++) {
+			pthread_join(st[i][q], NULL);
+			pthread_cancel(rt[i][q]);
+			pthread_join(rt[i][q], NULL);
+		}
 	}
-	if (got1 == got0) {
-		fprintf(stderr, "%s: nothing read (%lu sent, %lu reads of another size, send error %s)\n",
-			workload, sent1, other, s[0].err ? strerror(s[0].err) : "none");
-		return 1;
-	}
-	for (q = 0; q < o.queues && o.queues > 1; q++)
-		snprintf(qs + strlen(qs), sizeof(qs) - strlen(qs), " q%d=%.0f", q,
-			 perq[q] / (t1 - t0));
-	bench_result(workload, &d, "pps=%.0f spps=%.0f loss=%.1f%% flows=%d%s secs=%.2f",
-		     (got1 - got0) / (t1 - t0), (sent1 - sent0) / (t1 - t0),
-		     sent1 - sent0 > got1 - got0 ?
-		     100.0 * ((sent1 - sent0) - (got1 - got0)) / (sent1 - sent0) : 0.0,
-		     flows, qs, t1 - t0);
 	return 0;
 }

@@ -1,27 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Copyright (C) 2026 The ktun authors. */
 /*
- * The write path, application -> stack: one writer thread per queue writes
- * pre-built UDP packets into the device as fast as it can; a UDP socket per
- * queue in the stack drains them with recvmmsg. The figure is packets per
- * second the sockets received, not how many were written: a driver that
+ * The write path, application -> stack: per target and queue, a writer
+ * thread writes pre-built UDP packets into the device as fast as it can and a
+ * UDP socket in the stack drains them with recvmmsg. The figure is packets
+ * per second the sockets received, not how many were written: a driver that
  * accepts writes and then drops them must not look fast.
  *
- *	writer q  --write()-->  [kbench0 queue q]  --stack-->  UDP 10.77.0.1:9000+q
- *	(10.77.0.2:40000+q)                                     receiver q (recvmmsg)
+ *	writer q --write()--> [kbenchT queue q] --stack--> UDP 10.77.T.1:9000+q
+ *	(10.77.T.2:40000+q)                                 receiver q (recvmmsg)
+ *
+ * Writer q runs on CPU q, receiver q on the next one: with one queue the
+ * writer (which also runs the stack's receive path, in its own softirq) and
+ * the socket's reader each have a vCPU.
  */
 #include "bench.h"
 
 #define BATCH	64
 
 struct writer {
-	struct bench_dev *dev;
+	struct bench_target *t;
+	struct bench_gate *gate;
 	int q;
 	size_t len;
 	unsigned char pkt[BENCH_BUF];
-	int err;			/* first errno a write met */
 	struct bench_count written;
-	struct bench_count failed;
 };
 
 struct receiver {
@@ -30,26 +33,29 @@ struct receiver {
 	struct bench_count received;
 };
 
-static atomic_int stop;
+struct state {
+	int queues;
+	struct writer w[BENCH_MAXT][BENCH_MAXQ];
+	struct receiver r[BENCH_MAXT][BENCH_MAXQ];
+};
 
 static void *writer_run(void *arg)
 {
 	struct writer *w = arg;
 
 	bench_pin(w->q);
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		ssize_t n = bench_dev_write(w->dev, w->q, w->pkt, w->len);
+	while (bench_gate_wait(w->gate, w->t->idx)) {
+		ssize_t n = bench_dev_write(w->t, w->q, w->pkt, w->len);
 
 		if (n == (ssize_t)w->len) {
 			bench_count_add(&w->written, 1);
 			continue;
 		}
-		if (!w->err)
-			w->err = n < 0 ? errno : EMSGSIZE;
-		bench_count_add(&w->failed, 1);
-		/* Not a transient drop but a dead device: stop hammering it. */
-		if (n < 0 && (errno == EBADF || errno == EBADFD || errno == EINVAL))
-			break;
+		/* Not a drop (those are silent) but a broken device. */
+		atomic_store(&w->t->failed, n < 0 ? errno : EMSGSIZE);
+		fprintf(stderr, "%s: write queue %d: %s\n", w->t->label, w->q,
+			n < 0 ? strerror(errno) : "short write");
+		break;
 	}
 	return NULL;
 }
@@ -85,77 +91,76 @@ static void *receiver_run(void *arg)
 	return NULL;
 }
 
+static void sample(struct bench_target *t, unsigned long *got,
+		   unsigned long *offered, void *arg)
+{
+	struct state *s = arg;
+
+	*got = *offered = 0;
+	for (int q = 0; q < s->queues; q++) {
+		*got += bench_count_get(&s->r[t->idx][q].received);
+		*offered += bench_count_get(&s->w[t->idx][q].written);
+	}
+}
+
+static void report(const struct bench_opts *o, struct bench_target *t,
+		   int run, double secs, unsigned long got,
+		   unsigned long offered, void *arg)
+{
+	(void)arg;
+	bench_result(o->workload, t, run, "pps=%.0f wpps=%.0f loss=%.1f%% secs=%.2f",
+		     got / secs, offered / secs,
+		     offered > got ? 100.0 * (offered - got) / offered : 0.0, secs);
+}
+
 int main(int argc, char **argv)
 {
-	struct writer w[BENCH_MAXQ];
-	struct receiver r[BENCH_MAXQ];
-	pthread_t wt[BENCH_MAXQ], rt[BENCH_MAXQ];
-	unsigned long rx0, rx1, tx0, tx1, failed;
+	static const struct bench_ops ops = { sample, report };
+	pthread_t wt[BENCH_MAXT][BENCH_MAXQ], rt[BENCH_MAXT][BENCH_MAXQ];
+	static struct state s;
+	struct bench_gate gate;
 	struct bench_opts o;
-	struct bench_dev d;
-	char workload[64];
-	double t0, t1;
-	int ret, q;
+	int i, q;
 
-	bench_parse(argc, argv, &o, "write path: packets/s a UDP socket receives from a writer on the device");
-	/* The veth ceiling shares its row's name; dev=veth tells them apart. */
-	snprintf(workload, sizeof(workload), "write-%zu-q%d", o.size, o.queues);
+	bench_parse(argc, argv, &o, "write path: packets/s UDP sockets receive from writers on the device");
+	snprintf(o.workload, sizeof(o.workload), "write-%zu-q%d", o.size, o.queues);
 	bench_netns();
-	ret = bench_dev_open(&d, &o);
-	if (ret == -EINVAL && o.queues > 1) {
-		d.veth = 0;
-		bench_result(workload, &d, "na=multi-queue-unsupported");
-		return 0;
-	}
-	if (ret < 0)
-		bench_die("%s: TUNSETIFF: %s", ktun_path(), strerror(-ret));
+	bench_open_all(&o);
+	bench_report_na(&o);
+	bench_gate_init(&gate);
+	s.queues = o.queues;
 
-	memset(w, 0, sizeof(w));
-	memset(r, 0, sizeof(r));
-	for (q = 0; q < o.queues; q++) {
-		r[q].q = q;
-		r[q].sock = bench_udp(BENCH_PORT + q, 0);
-		w[q].dev = &d;
-		w[q].q = q;
-		w[q].len = bench_packet(w[q].pkt, o.size, 40000 + q, BENCH_PORT + q);
-	}
-	for (q = 0; q < o.queues; q++) {
-		if (pthread_create(&rt[q], NULL, receiver_run, &r[q]) ||
-		    pthread_create(&wt[q], NULL, writer_run, &w[q]))
-			bench_die("pthread_create failed");
-	}
+	for (i = 0; i < o.ntargets; i++) {
+		struct bench_target *t = &o.t[i];
 
-	bench_sleep(bench_warmup(&o));
-	t0 = bench_now();
-	rx0 = tx0 = 0;
-	for (q = 0; q < o.queues; q++) {
-		rx0 += bench_count_get(&r[q].received);
-		tx0 += bench_count_get(&w[q].written);
-	}
-	bench_sleep(o.secs);
-	t1 = bench_now();
-	rx1 = tx1 = failed = 0;
-	for (q = 0; q < o.queues; q++) {
-		rx1 += bench_count_get(&r[q].received);
-		tx1 += bench_count_get(&w[q].written);
-		failed += bench_count_get(&w[q].failed);
+		if (t->na)
+			continue;
+		for (q = 0; q < o.queues; q++) {
+			struct writer *w = &s.w[i][q];
+			struct receiver *r = &s.r[i][q];
+
+			r->q = q;
+			r->sock = bench_udp(t, BENCH_PORT + q, 0);
+			w->t = t;
+			w->gate = &gate;
+			w->q = q;
+			w->len = bench_packet(t, w->pkt, o.size, 40000 + q, BENCH_PORT + q);
+			if (pthread_create(&rt[i][q], NULL, receiver_run, r) ||
+			    pthread_create(&wt[i][q], NULL, writer_run, w))
+				bench_die("pthread_create failed");
+		}
 	}
 
-	atomic_store(&stop, 1);
-	for (q = 0; q < o.queues; q++) {
-		pthread_join(wt[q], NULL);
-		pthread_cancel(rt[q]);
-		pthread_join(rt[q], NULL);
+	bench_rotate(&o, &gate, &ops, &s);
+
+	for (i = 0; i < o.ntargets; i++) {
+		if (o.t[i].na)
+			continue;
+		for (q = 0; q < o.queues; q++) {
+			pthread_join(wt[i][q], NULL);
+			pthread_cancel(rt[i][q]);
+			pthread_join(rt[i][q], NULL);
+		}
 	}
-	if (rx1 == rx0) {
-		fprintf(stderr, "%s: nothing received (%lu written, %lu failed, first error %s)\n",
-			workload, tx1, failed, w[0].err ? strerror(w[0].err) : "none");
-		return 1;
-	}
-	bench_result(workload, &d, "pps=%.0f wpps=%.0f loss=%.1f%% werr=%lu secs=%.2f",
-		     (rx1 - rx0) / (t1 - t0), (tx1 - tx0) / (t1 - t0),
-		     tx1 > tx0 && tx1 - tx0 > rx1 - rx0 ?
-		     100.0 * ((tx1 - tx0) - (rx1 - rx0)) / (tx1 - tx0) : 0.0,
-		     failed, t1 - t0);
 	return 0;
 }

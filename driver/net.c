@@ -206,9 +206,10 @@ static void set_type(struct net_device *dev, unsigned int type)
 		dev->mtu = ETH_DATA_LEN;
 		dev->type = ARPHRD_NONE;
 		dev->flags = IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST;
+		/* TAP keeps ether_setup()'s 1000, as with stock tun. */
+		dev->tx_queue_len = TUN_READQ_SIZE;
 	}
 	/* ether_setup() resets these, so they come after it. */
-	dev->tx_queue_len = TUN_READQ_SIZE;
 	dev->min_mtu = KTUN_MIN_MTU;
 	dev->max_mtu = KTUN_MAX_MTU - dev->hard_header_len;
 	/* Reads copy from fragments too: never make the stack linearise. */

@@ -16,7 +16,7 @@ LIB_OBJS	:= $(patsubst %.c,$(B)/%.o,$(LIB_SRCS))
 LIB_HDRS	:= $(wildcard lib/*.h include/uapi/linux/*.h)
 PROGS	:= $(patsubst %.c,$(B)/%,$(wildcard tests/*.c bench/*.c tools/*.c))
 
-.PHONY: all module tools deps test bench demo vm-shell style check clean
+.PHONY: all module tools deps test test-stock test-compat bench demo vm-shell style check clean
 .DEFAULT_GOAL := all
 
 all: module tools
@@ -43,6 +43,12 @@ deps:
 test: deps
 	$(MAKE) all
 	tests/check
+
+# The same suite against the stock driver, and against ktun serving
+# /dev/net/tun: how compatibility is checked.
+test-stock test-compat: deps
+	$(MAKE) all
+	KTUN_TEST_DRIVER=$(@:test-%=%) tests/check
 
 bench: deps
 	$(MAKE) all

@@ -192,7 +192,7 @@ static void sample(struct bench_target *t, unsigned long *got,
 }
 
 static void report(const struct bench_opts *o, struct bench_target *t,
-		   int run, double secs, unsigned long got,
+		   int run, double secs, double cpu, unsigned long got,
 		   unsigned long offered, void *arg)
 {
 	struct state *s = arg;
@@ -203,10 +203,10 @@ static void report(const struct bench_opts *o, struct bench_target *t,
 			 q, s->perq[t->idx][q] / secs);
 	for (int q = 0; q < s->queues; q++)
 		s->perq[t->idx][q] = 0;
-	bench_result(o->workload, t, run, "pps=%.0f spps=%.0f loss=%.1f%% flows=%d%s secs=%.2f",
-		     got / secs, offered / secs,
+	bench_result(o->workload, t, run, "pps=%.0f ppc=%.0f spps=%.0f loss=%.1f%% flows=%d%s secs=%.2f cpu=%.2f",
+		     got / secs, cpu > 0 ? got / cpu : 0.0, offered / secs,
 		     offered > got ? 100.0 * (offered - got) / offered : 0.0,
-		     s->flows[t->idx], qs, secs);
+		     s->flows[t->idx], qs, secs, cpu);
 }
 
 int main(int argc, char **argv)

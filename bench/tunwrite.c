@@ -104,13 +104,14 @@ static void sample(struct bench_target *t, unsigned long *got,
 }
 
 static void report(const struct bench_opts *o, struct bench_target *t,
-		   int run, double secs, unsigned long got,
+		   int run, double secs, double cpu, unsigned long got,
 		   unsigned long offered, void *arg)
 {
 	(void)arg;
-	bench_result(o->workload, t, run, "pps=%.0f wpps=%.0f loss=%.1f%% secs=%.2f",
-		     got / secs, offered / secs,
-		     offered > got ? 100.0 * (offered - got) / offered : 0.0, secs);
+	bench_result(o->workload, t, run, "pps=%.0f ppc=%.0f wpps=%.0f loss=%.1f%% secs=%.2f cpu=%.2f",
+		     got / secs, cpu > 0 ? got / cpu : 0.0, offered / secs,
+		     offered > got ? 100.0 * (offered - got) / offered : 0.0,
+		     secs, cpu);
 }
 
 int main(int argc, char **argv)

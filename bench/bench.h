@@ -647,9 +647,21 @@ struct bench_ops {
 };
 
 /*
- * The rotation: @o->runs rounds, in each a window per target in turn, the
- * order reversed every other round (A B C C B A A B C ...) so that no target
- * always follows the same one. A window opens the gate for its target, lets
+ * Which target takes the @k-th window of round @r. Two targets simply
+ * alternate, A B A B. Three or more rotate, A B C B C A C A B ...: each takes
+ * each place in a round equally often and none has two windows in a row.
+ * (Reversing every other round, A B C C B A, would give A and C two windows
+ * in a row, the second warmer, and leave B always in the middle: run with
+ * stock in both A and B it made B lose 5 of 7 rounds.)
+ */
+static inline int bench_order(const struct bench_opts *o, int r, int k)
+{
+	return o->ntargets < 3 ? k : (k + r - 1) % o->ntargets;
+}
+
+/*
+ * The rotation: @o->runs rounds, in each a window per target in turn, in the
+ * order bench_order() gives. A window opens the gate for its target, lets
  * it warm up, counts for @o->secs, and closes the gate; a pause as long as
  * the warm-up then lets queues drain, so that a target's tail does not eat
  * into the next one's window. Ahead of the first round each target gets a
@@ -671,7 +683,7 @@ static inline void bench_rotate(struct bench_opts *o, struct bench_gate *g,
 	}
 	for (int r = 1; r <= o->runs; r++) {
 		for (int k = 0; k < o->ntargets; k++) {
-			int i = r % 2 ? k : o->ntargets - 1 - k;
+			int i = bench_order(o, r, k);
 			struct bench_target *t = &o->t[i];
 			unsigned long g0, o0, g1, o1;
 			double t0, t1, c0, c1;

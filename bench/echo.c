@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 			unsigned long lost;
 			int err;
 
-			i = r % 2 ? k : o.ntargets - 1 - k;
+			i = bench_order(&o, r, k);
 			t = &o.t[i];
 			err = atomic_load(&t->failed);
 			if (err) {

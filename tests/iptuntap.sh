@@ -8,20 +8,24 @@
 #
 #   netns iptuntap-a
 #     ip tuntap add dev ktq0..ktq3 ...     persistent devices, no one attached
-#     ktun-open -w ktq0, ktun-open -m -w ktq1 (x2)   queues held open
-#     ip tuntap show / ip -j tuntap show / ip -d link show
+#     ip tuntap show / ip -j tuntap show / ip -d link show / sysfs
+#     ktun-open -w ktq0, ktun-open -t tap -m -w ktq1 (twice): queues held
 #     ip tuntap del ...
+#     ip tuntap add (no name): tun0, tap0
 #
-# ip tuntap speaks only /dev/net/tun: in ktun mode it runs in a private
-# mount namespace where /dev/net/tun is ktun's node (SC_TUN). There the
-# link kind is "ktun", which `ip tuntap show` does not list (it lists kind
-# "tun") and `ip -d link` cannot decode, so those comparisons need compat
-# mode and are skipped in ktun mode.
+# ip tuntap speaks only /dev/net/tun, which in this script's mount
+# namespace is the driver under test (see sc_begin), ktun in ktun mode too.
+# There the link kind is "ktun", which `ip tuntap show` does not list (it
+# lists kind "tun") and `ip -d link` cannot decode, so those comparisons
+# need compat mode and are skipped in ktun mode.
 #
 # The expected texts are the stock driver's output on the VM's kernel (6.1,
 # iproute2 6.1), interface indexes and MAC addresses masked, trailing
 # blanks dropped. Owner 4242 and group 4343 have no names, so no host's
 # passwd leaks in; nobody and nogroup are Debian's 65534.
+#
+# Cases: add (then show, link, qlen, attached and del use its devices),
+# show, link, qlen, attached, del, noname.
 set -e
 # shellcheck source=tests/scenario.bash
 . "$(dirname "$0")/scenario.bash"
@@ -30,9 +34,9 @@ sc_begin iptuntap
 A=iptuntap-a
 sc_netns "$A"
 
-# ip tuntap (or anything that opens /dev/net/tun) in netns A.
+# ip in netns A (ip -n: one exec, where ip netns exec takes two).
 t() {
-	sc_ns "$A" "${SC_TUN[@]}" "$@"
+	pp ip -n "$A" "$@"
 }
 
 need_tun_kind() {
@@ -60,39 +64,39 @@ link_of() {	# dev...
 	done | sed -E 's/^[0-9]+:/N:/; s/([0-9a-f]{2}:){5}[0-9a-f]{2}/MAC/g; s/ +$//'
 }
 
-# What sysfs says of each device: the driver-independent view.
-sysfs_of() {	# dev...
-	local d
-	for d; do
-		echo "$d $(ip netns exec "$A" sh -c "cd /sys/class/net/$d &&
-			echo tun_flags=\$(cat tun_flags) owner=\$(cat owner) group=\$(cat group) type=\$(cat type)")"
-	done
+# "DEV ATTR=VALUE..." from /sys/class/net/DEV/ATTR in netns A, per device,
+# read by one shell's builtins.
+sysfs_of() {	# "attr..." dev...
+	local attrs=$1
+	shift
+	# shellcheck disable=SC2016
+	ip netns exec "$A" bash -c '
+		attrs=$1
+		shift
+		for d; do
+			line=$d
+			for a in $attrs; do
+				read -r v <"/sys/class/net/$d/$a" || v=?
+				line="$line $a=$v"
+			done
+			echo "$line"
+		done' sh "$attrs" "$@"
 }
 
 DEVS=(ktq0 ktq1 ktq2 ktq3)
 
-add() {
+# Adding: the flags, owner and group as sysfs shows them. The devices stay
+# for the cases that follow.
+case_add() {
 	local d
 	for d in "${DEVS[@]}"; do
-		sc_dev_del "$d" "$A"
+		sc_dev_del -x "$d" "$A"
 	done
-	t ip tuntap add dev ktq0 mode tun
-	t ip tuntap add dev ktq1 mode tap multi_queue vnet_hdr user 4242 group 4343
-	t ip tuntap add dev ktq2 mode tun pi one_queue user nobody
-	t ip tuntap add dev ktq3 mode tap vnet_hdr group nogroup
-}
-
-del() {
-	t ip tuntap del dev ktq0 mode tun
-	t ip tuntap del dev ktq1 mode tap multi_queue
-	t ip tuntap del dev ktq2 mode tun pi one_queue
-	t ip tuntap del dev ktq3 mode tap
-}
-
-# Adding: the flags, owner and group as sysfs shows them.
-case_add() {
-	add
-	same "sysfs" "$(sysfs_of "${DEVS[@]}")" "$(cat <<'EOF'
+	t tuntap add dev ktq0 mode tun
+	t tuntap add dev ktq1 mode tap multi_queue vnet_hdr user 4242 group 4343
+	t tuntap add dev ktq2 mode tun pi one_queue user nobody
+	t tuntap add dev ktq3 mode tap vnet_hdr group nogroup
+	same "sysfs" "$(sysfs_of "tun_flags owner group type" "${DEVS[@]}")" "$(cat <<'EOF'
 ktq0 tun_flags=0x1801 owner=-1 group=-1 type=65534
 ktq1 tun_flags=0x5902 owner=4242 group=4343 type=1
 ktq2 tun_flags=0x2801 owner=65534 group=-1 type=65534
@@ -102,24 +106,24 @@ EOF
 }
 
 case_show() {
+	sc_requires add
 	need_tun_kind
-	add
-	same "ip tuntap show" "$(t ip tuntap show | sed 's/ *$//')" "$(cat <<'EOF'
+	same "ip tuntap show" "$(t tuntap show | sed 's/ *$//')" "$(cat <<'EOF'
 ktq0: tun persist
 ktq1: tap multi_queue vnet_hdr persist user 4242 group 4343
 ktq2: tun pi one_queue persist filter user 65534
 ktq3: tap vnet_hdr persist group 65534
 EOF
 )"
-	same "ip -j tuntap show" "$(t ip -j tuntap show)" "$(cat <<'EOF'
+	same "ip -j tuntap show" "$(t -j tuntap show)" "$(cat <<'EOF'
 [{"ifname":"ktq0","flags":["tun","persist"]},{"ifname":"ktq1","flags":["tap","multi_queue","vnet_hdr","persist"],"user":4242,"group":4343},{"ifname":"ktq2","flags":["tun","pi","one_queue","persist","filter"],"user":65534},{"ifname":"ktq3","flags":["tap","vnet_hdr","persist"],"group":65534}]
 EOF
 )"
 }
 
 case_link() {
+	sc_requires add
 	need_tun_kind
-	add
 	same "ip -d link show" "$(link_of "${DEVS[@]}")" "$(cat <<'EOF'
 N: ktq0: <POINTOPOINT,MULTICAST,NOARP> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 500
     link/none  promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535
@@ -141,13 +145,12 @@ EOF
 # ether_setup() gives them 1000; TUN devices get 500 (TUN_READQ_SIZE).
 # ip link shows it as qlen, and shapers and monitoring read it.
 case_qlen() {
-	add
-	same "tx_queue_len" "$(for d in "${DEVS[@]}"; do
-		echo "$d $(ip netns exec "$A" cat "/sys/class/net/$d/tx_queue_len")"; done)" "$(cat <<'EOF'
-ktq0 500
-ktq1 1000
-ktq2 500
-ktq3 1000
+	sc_requires add
+	same "tx_queue_len" "$(sysfs_of tx_queue_len "${DEVS[@]}")" "$(cat <<'EOF'
+ktq0 tx_queue_len=500
+ktq1 tx_queue_len=1000
+ktq2 tx_queue_len=500
+ktq3 tx_queue_len=1000
 EOF
 )"
 }
@@ -157,20 +160,20 @@ EOF
 # ip tuntap del refused while a queue is attached.
 case_attached() {
 	local out
-	add
+	sc_requires add
 	sc_daemon -n "$A" hold0 "$SC_BIN/ktun-open" -w ktq0
 	sc_daemon -n "$A" hold1 "$SC_BIN/ktun-open" -t tap -m -w ktq1
 	sc_daemon -n "$A" hold2 "$SC_BIN/ktun-open" -t tap -m -w ktq1
 	for h in hold0 hold1 hold2; do
 		sc_wait_log $h 20 '^attached'
 	done
-	if out=$(t ip tuntap del dev ktq0 mode tun 2>&1); then
+	if out=$(t tuntap del dev ktq0 mode tun 2>&1); then
 		sc_fail "ip tuntap del removed ktq0 while a queue was attached"
 	fi
 	same "ip tuntap del (attached)" "$out" "ioctl(TUNSETIFF): Device or resource busy"
 	if [ "$SC_KIND" = tun ]; then
 		same "ip -d tuntap show (attached)" \
-			"$(t ip -d tuntap show | sed -E 's/ *$//; s/(Attached to processes:).*/\1/')" "$(cat <<'EOF'
+			"$(t -d tuntap show | sed -E 's/ *$//; s/(Attached to processes:).*/\1/')" "$(cat <<'EOF'
 ktq0: tun persist
 	Attached to processes:
 ktq1: tap multi_queue persist user 4242 group 4343
@@ -189,7 +192,7 @@ EOF
 	sc_stop hold0 hold1 hold2
 	# Attaching without IFF_VNET_HDR took it away (TUNSETIFF sets the
 	# features, as in stock).
-	same "sysfs (after attach)" "$(sysfs_of ktq0 ktq1)" "$(cat <<'EOF'
+	same "sysfs (after attach)" "$(sysfs_of "tun_flags owner group type" ktq0 ktq1)" "$(cat <<'EOF'
 ktq0 tun_flags=0x1801 owner=-1 group=-1 type=65534
 ktq1 tun_flags=0x1902 owner=4242 group=4343 type=1
 EOF
@@ -199,21 +202,24 @@ EOF
 # Deleting: with the wrong mode or without multi_queue refused as by stock,
 # then with the right flags gone.
 case_del() {
-	local out
-	add
-	if out=$(t ip tuntap del dev ktq0 mode tap 2>&1); then
+	local out d
+	sc_requires add
+	if out=$(t tuntap del dev ktq0 mode tap 2>&1); then
 		sc_fail "ip tuntap del ktq0 mode tap removed a tun device"
 	fi
 	same "ip tuntap del, wrong mode" "$out" "ioctl(TUNSETIFF): Invalid argument"
-	if out=$(t ip tuntap del dev ktq1 mode tap 2>&1); then
+	if out=$(t tuntap del dev ktq1 mode tap 2>&1); then
 		sc_fail "ip tuntap del without multi_queue removed a multi_queue device"
 	fi
 	same "ip tuntap del, no multi_queue" "$out" "ioctl(TUNSETIFF): Invalid argument"
-	if out=$(t ip tuntap add dev ktq0 mode tun 2>&1); then
+	if out=$(t tuntap add dev ktq0 mode tun 2>&1); then
 		sc_fail "ip tuntap add of an existing ktq0 succeeded"
 	fi
 	same "ip tuntap add, existing" "$out" "ioctl(TUNSETIFF): Device or resource busy"
-	del
+	t tuntap del dev ktq0 mode tun
+	t tuntap del dev ktq1 mode tap multi_queue
+	t tuntap del dev ktq2 mode tun pi one_queue
+	t tuntap del dev ktq3 mode tap
 	for d in "${DEVS[@]}"; do
 		if ip -n "$A" link show dev "$d" >/dev/null 2>&1; then
 			sc_fail "ip tuntap del left $d"
@@ -225,12 +231,12 @@ case_del() {
 case_noname() {
 	sc_dev_del tun0 "$A"
 	sc_dev_del tap0 "$A"
-	t ip tuntap add mode tun
-	t ip tuntap add mode tap
+	t tuntap add mode tun
+	t tuntap add mode tap
 	same "devices" "$(ip -n "$A" -o link show | awk -F': ' '$2 != "lo" { print $2 }')" "tun0
 tap0"
-	t ip tuntap del dev tun0 mode tun
-	t ip tuntap del dev tap0 mode tap
+	t tuntap del dev tun0 mode tun
+	t tuntap del dev tap0 mode tap
 }
 
 sc_case add case_add

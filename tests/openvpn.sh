@@ -128,10 +128,10 @@ for mode in tun tap; do
 	sc_stop
 done
 
-# ktun-open as uid:gid in netns A, through a 0666 node; prints its
-# error (if any) and returns its status.
+# ktun-open as uid:gid in netns A (the node is 0666 here, see sc_begin);
+# prints its error (if any) and returns its status.
 open_as() {	# uid gid dev mode
-	na "${SC_OPEN[@]}" setpriv --reuid="$1" --regid="$2" --clear-groups \
+	na setpriv --reuid="$1" --regid="$2" --clear-groups \
 		"$SC_BIN/ktun-open" -t "$4" "$3" 2>&1
 }
 

@@ -5,7 +5,9 @@
 # sourced, never run, and its name does not end in .sh so that tests/run
 # does not take it for a script. It also serves tools/demo.
 #
-#   sc_begin NAME		start: temp dir, driver, cleanup on exit
+#   sc_begin NAME		start: a mount namespace of its own where
+#				/dev/net/tun is the driver under test (and
+#				0666), temp dir, cleanup on exit
 #   pp CMD...			echo "# + CMD" (to stderr), run it
 #   sc_ns NS CMD...		echo "# [NS] CMD", run it in netns NS
 #   sc_q CMD...		run CMD with its output turned into "#   " lines
@@ -18,10 +20,8 @@
 #   sc_wait_log TAG SECS RE	until TAG's log matches RE (and TAG lives)
 #   sc_ping NS ADDR [COUNT]	all echoes answered; $SC_RTT is the avg ms
 #   sc_iperf3 SNS ADDR CNS [SECS]	TCP through it; $SC_MBPS, $SC_BYTES
-#   sc_dev_del DEV [NS]		delete a device after the case if still there
-#   "${SC_TUN[@]}" CMD		CMD sees the driver under test at /dev/net/tun
-#   "${SC_OPEN[@]}" CMD		... and its node (there and at $SC_DEV) is
-#				0666, as udev makes /dev/net/tun
+#   sc_dev_del [-x] DEV [NS]	delete a device after the case (-x: at
+#				exit) if still there
 #   sc_case NAME FUNC ARGS...	one case: FUNC runs in a subshell under
 #				set -e; prints ok / not ok / skip
 #   sc_fail WHY, sc_skip WHY	end the case (or the setup) so
@@ -317,58 +317,66 @@ sc_topology() {
 	nb ip link set sc-b up
 }
 
-# A device to delete after the case (or at exit, outside cases) if still
-# there: persistent ones a failing case may leave.
-sc_dev_del() {	# dev [netns]
-	echo "$1 ${2:-}" >>"$SC_TMP/devs"
+# A device to delete after the case (with -x, or outside cases: at exit)
+# if still there: persistent ones a failing case may leave.
+sc_dev_del() {	# [-x] dev [netns]
+	local f=$SC_TMP/devs
+	if [ "$1" = -x ] || [ -z "$SC_CASE" ]; then
+		[ "$1" = -x ] && shift
+		f=$SC_TMP/devs.exit
+	fi
+	echo "$1 ${2:-}" >>"$f"
 }
 
 # --- the driver's node ----------------------------------------------------
 
-# $SC_TMP/node MODE CMD... runs CMD in a private mount namespace (unshare
-# -m: nothing leaks to the rest of the system) with a tmpfs on /dev/net
-# holding the node under test as /dev/net/tun (and at $SC_DEV), mode MODE.
-# In ktun mode that is how clients that only know /dev/net/tun (ip tuntap,
-# wireguard-go) reach ktun, and in any mode how an unprivileged user opens
-# the node (udev makes /dev/net/tun 0666; the VM has no udev). It execs
-# CMD, so under ip netns exec and sc_daemon the pid stays the client's.
-sc_nodes_init() {
+# sc_begin runs the script again (exec, same pid) in a mount namespace of
+# its own (unshare -m: nothing leaks to the rest of the system), with a
+# tmpfs on /dev/net that holds the node under test as /dev/net/tun and at
+# $SC_DEV, mode 0666:
+#  - in ktun mode that is how clients that know only /dev/net/tun
+#    (ip tuntap, wireguard-go) reach ktun, with no wrapper per command;
+#  - in every mode, an unprivileged user can open the node, as udev's
+#    MODE="0666" for /dev/net/tun allows on a real system (the VM has no
+#    udev); whether it may attach is then the driver's owner/group rule.
+# Network namespaces made in there (ip netns add) are private to it too.
+sc_enter_node_ns() {	# name
 	local maj min
-	[ -c "$SC_DEV" ] || sc_fail "no $SC_DEV: is the driver loaded?"
-	read -r maj min < <(stat -L -c '%t %T' "$SC_DEV")
-	cat >"$SC_TMP/node" <<EOF
-#!/bin/bash
-# \$0 MODE CMD...: see sc_nodes_init in tests/scenario.bash.
-[ "\$1" = --in ] || exec unshare -m --propagation private -- "\$0" --in "\$@"
-mode=\$2
-shift 2
-mount -t tmpfs -o mode=0755,size=16k ktun-node /dev/net || exit 126
-mknod -m "\$mode" /dev/net/tun c 0x$maj 0x$min || exit 126
-case "$SC_DEV" in
-/dev/net/tun) ;;
-/dev/net/*) mknod -m "\$mode" "$SC_DEV" c 0x$maj 0x$min || exit 126 ;;
-esac
-exec "\$@"
-EOF
-	chmod +x "$SC_TMP/node"
-	SC_TUN=()
-	[ "$SC_DEV" = /dev/net/tun ] || SC_TUN=("$SC_TMP/node" 0600)
-	SC_OPEN=("$SC_TMP/node" 0666)
+	if [ -z "${SC_NODE_NS:-}" ]; then
+		if ! [ -c "$SC_DEV" ]; then
+			echo "not ok - $1.setup: no $SC_DEV: is the driver loaded?"
+			echo "# $1: 0 passed, 1 failed, 0 skipped"
+			exit 1
+		fi
+		read -r maj min < <(stat -L -c '%t %T' "$SC_DEV")
+		SC_NODE_NS="$maj $min" exec unshare -m --propagation private -- bash "$0"
+	fi
+	read -r maj min <<<"$SC_NODE_NS"
+	mount -t tmpfs -o mode=0755,size=16k ktun-node /dev/net
+	mknod -m 0666 /dev/net/tun c "0x$maj" "0x$min"
+	case "$SC_DEV" in
+	/dev/net/tun) ;;
+	/dev/net/*) mknod -m 0666 "$SC_DEV" c "0x$maj" "0x$min" ;;
+	esac
 }
 
 # --- traffic --------------------------------------------------------------
 
-# Pings ADDR from netns NS; every echo must come back. Sets SC_RTT (avg ms).
+# Pings ADDR from netns NS until COUNT echoes came back (30 s at most).
+# Sets SC_RTT (avg ms). Ping stops at the COUNTth reply, so with replies
+# slower than the interval a request or two may still be in flight then:
+# that is not loss.
 sc_ping() {	# ns addr [count]
-	local ns=$1 addr=$2 count=${3:-5} out
+	local ns=$1 addr=$2 count=${3:-5} out rcvd
 	sc_echo "# [$ns] ping -c $count -i 0.2 -w 30 $addr"
 	if ! out=$(ip netns exec "$ns" ping -c "$count" -i 0.2 -w 30 "$addr" 2>&1); then
 		echo "$out" | sed 's/^/#   /'
-		sc_fail "ping $addr from $ns: not all $count echoes answered"
+		sc_fail "ping $addr from $ns: fewer than $count echo replies in 30 s"
 	fi
 	echo "$out" | tail -n 2 | sed 's/^/#   /'
-	echo "$out" | grep -q " $count received" ||
-		sc_fail "ping $addr from $ns: not all $count echoes answered"
+	rcvd=$(echo "$out" | sed -nE 's/.* ([0-9]+) received.*/\1/p')
+	[ "${rcvd:-0}" -ge "$count" ] ||
+		sc_fail "ping $addr from $ns: $rcvd of $count echo replies"
 	SC_RTT=$(echo "$out" | awk -F/ '/^rtt/ { print $5 }')
 }
 
@@ -405,10 +413,12 @@ sc_iperf3() {	# sns addr cns [secs]
 
 # --- begin and end --------------------------------------------------------
 
-# Deletes the devices sc_dev_del registered, if still there.
-sc_devs_cleanup() {
-	local dev ns
-	[ -f "$SC_TMP/devs" ] || return 0
+# Deletes the devices sc_dev_del registered (for the case, or with -x
+# until exit), if still there.
+sc_devs_cleanup() {	# [-x]
+	local dev ns f=$SC_TMP/devs
+	[ "${1:-}" = -x ] && f=$SC_TMP/devs.exit
+	[ -f "$f" ] || return 0
 	while read -r dev ns; do
 		if [ -n "$ns" ]; then
 			ip -n "$ns" link show dev "$dev" >/dev/null 2>&1 &&
@@ -417,8 +427,8 @@ sc_devs_cleanup() {
 			ip link show dev "$dev" >/dev/null 2>&1 &&
 				pp ip link del dev "$dev"
 		fi
-	done <"$SC_TMP/devs"
-	rm -f "$SC_TMP/devs"
+	done <"$f"
+	rm -f "$f"
 }
 
 sc_cleanup() {
@@ -427,6 +437,7 @@ sc_cleanup() {
 	trap - ERR
 	sc_stop
 	sc_devs_cleanup
+	sc_devs_cleanup -x
 	if [ -f "$SC_TMP/netns" ]; then
 		while read -r ns; do
 			# Whatever TUN/TAP device is left in it goes first, so that
@@ -457,6 +468,7 @@ sc_end() {
 
 sc_begin() {	# name
 	SC_NAME=$1
+	sc_enter_node_ns "$1"
 	SC_TMP=$(mktemp -d "/tmp/ktun-$SC_NAME.XXXXXX")
 	: >"$SC_TMP/why"
 	trap sc_end EXIT
@@ -466,6 +478,5 @@ sc_begin() {	# name
 	# The setup's failing command, as a case's (see sc_case).
 	set -E
 	trap 'sc_on_err "$LINENO" "$BASH_COMMAND"' ERR
-	sc_nodes_init
-	echo "# $SC_NAME: driver $SC_DRIVER, node $SC_DEV"
+	echo "# $SC_NAME: driver $SC_DRIVER, node $SC_DEV (and /dev/net/tun, 0666, in a mount namespace of its own)"
 }

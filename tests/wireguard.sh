@@ -12,9 +12,9 @@
 #     listen-port 51820                               listen-port 51820
 #   sc-a 10.79.0.1/24 ------------- veth ------------ sc-b 10.79.0.2/24
 #
-# wireguard-go opens only /dev/net/tun: in ktun mode it runs in a private
-# mount namespace where /dev/net/tun is ktun's node (SC_TUN). Its UAPI
-# sockets live in the shared /run/wireguard, hence two names (kwga, kwgb).
+# wireguard-go opens only /dev/net/tun, which in this script's mount
+# namespace is the driver under test (see sc_begin), ktun in ktun mode too.
+# Its UAPI sockets live in one /run/wireguard, hence two names (kwga, kwgb).
 # Userspace crypto is slow under TCG: iperf3 runs for 2 s only.
 set -e
 # shellcheck source=tests/scenario.bash
@@ -35,7 +35,7 @@ wg_up() {
 	local side=$1 ns peer l r
 	if [ "$side" = a ]; then ns=$A peer=b l=1 r=2; else ns=$B peer=a l=2 r=1; fi
 	sc_daemon -n "$ns" "wg-$side" env WG_PROCESS_FOREGROUND=1 LOG_LEVEL=verbose \
-		"${SC_TUN[@]}" wireguard-go "kwg$side"
+		wireguard-go "kwg$side"
 	sc_wait_log "wg-$side" 60 'UAPI listener started'
 	sc_ns "$ns" wg set "kwg$side" private-key "$K/$side.key" listen-port 51820 \
 		peer "$(cat "$K/$peer.pub")" endpoint "10.79.0.$r:51820" allowed-ips "10.82.0.$r/32"

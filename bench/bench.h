@@ -714,4 +714,22 @@ static inline void bench_rotate(struct bench_opts *o, struct bench_gate *g,
 	bench_gate_set(g, -1, 1);
 }
 
+/*
+ * The start the rate generators share: options, the workload's name
+ * ("<kind>-<size>-q<queues>"), the namespace, the devices, n/a rows for
+ * drivers that refused, and the gate that takes the load between them.
+ */
+static inline void bench_setup(int argc, char **argv, struct bench_opts *o,
+			       struct bench_gate *gate, const char *kind,
+			       const char *what)
+{
+	bench_parse(argc, argv, o, what);
+	snprintf(o->workload, sizeof(o->workload), "%s-%zu-q%d", kind,
+		 o->size, o->queues);
+	bench_netns();
+	bench_open_all(o);
+	bench_report_na(o);
+	bench_gate_init(gate);
+}
+
 #endif

@@ -218,12 +218,8 @@ int main(int argc, char **argv)
 	struct bench_opts o;
 	int i, q;
 
-	bench_parse(argc, argv, &o, "read path: packets/s readers get from the device, sent by UDP sockets");
-	snprintf(o.workload, sizeof(o.workload), "read-%zu-q%d", o.size, o.queues);
-	bench_netns();
-	bench_open_all(&o);
-	bench_report_na(&o);
-	bench_gate_init(&gate);
+	bench_setup(argc, argv, &o, &gate, "read",
+		    "read path: packets/s readers get from the device, sent by UDP sockets");
 	s.queues = o.queues;
 
 	for (i = 0; i < o.ntargets; i++) {

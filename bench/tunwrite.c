@@ -123,12 +123,8 @@ int main(int argc, char **argv)
 	struct bench_opts o;
 	int i, q;
 
-	bench_parse(argc, argv, &o, "write path: packets/s UDP sockets receive from writers on the device");
-	snprintf(o.workload, sizeof(o.workload), "write-%zu-q%d", o.size, o.queues);
-	bench_netns();
-	bench_open_all(&o);
-	bench_report_na(&o);
-	bench_gate_init(&gate);
+	bench_setup(argc, argv, &o, &gate, "write",
+		    "write path: packets/s UDP sockets receive from writers on the device");
 	s.queues = o.queues;
 
 	for (i = 0; i < o.ntargets; i++) {

@@ -51,10 +51,8 @@ static int enable(struct ktun_dev *kdev, struct ktun_file *kfile)
 	ret = ktun_queue_resize(kfile, dev->tx_queue_len);
 	if (ret)
 		return ret;
-	ret = netif_set_real_num_tx_queues(dev, n + 1);
-	if (ret)
-		return ret;
-	ret = netif_set_real_num_rx_queues(dev, n + 1);
+	/* Both counts or neither: the core undoes the first on failure. */
+	ret = netif_set_real_num_queues(dev, n + 1, n + 1);
 	if (ret)
 		return ret;
 
@@ -99,10 +97,9 @@ static void retire_queue(struct ktun_dev *kdev, struct ktun_file *kfile)
 
 	synchronize_net();
 	count_tx_dropped(dev, ktun_queue_purge(kfile));
-	if (kdev->numqueues) {
-		netif_set_real_num_tx_queues(dev, kdev->numqueues);
-		netif_set_real_num_rx_queues(dev, kdev->numqueues);
-	}
+	/* Shrinking allocates nothing and cannot fail. */
+	if (kdev->numqueues)
+		netif_set_real_num_queues(dev, kdev->numqueues, kdev->numqueues);
 }
 
 /* TUNSETQUEUE: take a queue of a multi-queue device out of or into service. */

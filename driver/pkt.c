@@ -48,25 +48,27 @@ static bool vnet_le(const struct framing *f)
 	return (f->flags & KTUN_VNET_LE) || virtio_legacy_is_little_endian();
 }
 
-static void count_rx_frame_error(struct ktun_file *kfile)
+enum drop { DROP_RX, DROP_RX_FRAME, DROP_TX };
+
+/*
+ * Counts a packet lost on the way in or out, against the device @kfile is
+ * attached to, if it still is: the caller holds no reference to it.
+ */
+static void count_drop(struct ktun_file *kfile, enum drop what)
 {
 	struct ktun_dev *kdev;
 
 	rcu_read_lock();
 	kdev = rcu_dereference(kfile->kdev);
-	if (kdev)
-		DEV_STATS_INC(kdev->dev, rx_frame_errors);
-	rcu_read_unlock();
-}
-
-static void count_rx_dropped(struct ktun_file *kfile)
-{
-	struct ktun_dev *kdev;
-
-	rcu_read_lock();
-	kdev = rcu_dereference(kfile->kdev);
-	if (kdev)
-		dev_core_stats_rx_dropped_inc(kdev->dev);
+	if (kdev) {
+		if (what == DROP_TX) {
+			dev_core_stats_tx_dropped_inc(kdev->dev);
+		} else {
+			if (what == DROP_RX_FRAME)
+				DEV_STATS_INC(kdev->dev, rx_frame_errors);
+			dev_core_stats_rx_dropped_inc(kdev->dev);
+		}
+	}
 	rcu_read_unlock();
 }
 
@@ -243,12 +245,12 @@ err_unlock:
 	kfree_skb(skb);
 	return err;
 err_frame:
-	count_rx_frame_error(kfile);
-	goto err_count;
+	count_drop(kfile, DROP_RX_FRAME);
+	return err;
 err_inval:
 	err = -EINVAL;
 err_count:
-	count_rx_dropped(kfile);
+	count_drop(kfile, DROP_RX);
 	return err;
 }
 
@@ -336,11 +338,7 @@ ssize_t ktun_pkt_read(struct ktun_file *kfile, struct iov_iter *to,
 	return min(total, avail);
 
 err_free:
-	rcu_read_lock();
-	kdev = rcu_dereference(kfile->kdev);
-	if (kdev)
-		dev_core_stats_tx_dropped_inc(kdev->dev);
-	rcu_read_unlock();
+	count_drop(kfile, DROP_TX);
 	kfree_skb(skb);
 	return err;
 }

@@ -201,7 +201,7 @@ static void ktun_chr_show_fdinfo(struct seq_file *m, struct file *file)
 
 static const struct file_operations ktun_fops = {
 	.owner		= THIS_MODULE,
-	.llseek		= no_llseek,
+	.llseek		= ktun_no_llseek,
 	.read_iter	= ktun_chr_read_iter,
 	.write_iter	= ktun_chr_write_iter,
 	.poll		= ktun_chr_poll,

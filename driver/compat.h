@@ -7,6 +7,7 @@
 #ifndef _KTUN_COMPAT_H
 #define _KTUN_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/netdevice.h>
 #include <linux/version.h>
 
@@ -19,5 +20,12 @@ static inline void ktun_set_lltx(struct net_device *dev)
 	dev->features |= NETIF_F_LLTX;
 #endif
 }
+
+/* 6.12 dropped no_llseek: a NULL .llseek now means "not seekable". */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define ktun_no_llseek	NULL
+#else
+#define ktun_no_llseek	no_llseek
+#endif
 
 #endif /* _KTUN_COMPAT_H */

@@ -142,6 +142,12 @@ void ktun_filter_detach(struct ktun_dev *kdev)
 	replace_bpf(kdev, NULL);
 }
 
+/* Under rtnl: is a BPF program attached? (TUNGETIFF's IFF_NOFILTER) */
+bool ktun_filter_attached(struct ktun_dev *kdev)
+{
+	return rcu_access_pointer(kdev->bpf);
+}
+
 /* TUNGETFILTER, under rtnl: the sock_fprog as it was given, or an empty one. */
 int ktun_filter_get(struct ktun_dev *kdev, void __user *arg)
 {

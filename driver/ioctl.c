@@ -141,10 +141,12 @@ long ktun_ioctl_attached(struct ktun_file *kfile, struct ktun_dev *kdev,
 	switch (cmd) {
 	case TUNGETIFF:
 		strscpy(ifr->ifr_name, dev->name, IFNAMSIZ);
-		/* Stock reports "no socket filter" with IFF_NOFILTER, which is
-		 * also the IFF_NO_PI bit; ktun files never carry one.
+		ifr->ifr_flags = ktun_iff_flags(kdev);
+		/* As stock: IFF_NOFILTER while no filter is attached. It is
+		 * IFF_NO_PI's bit too: stock has the same ambiguity.
 		 */
-		ifr->ifr_flags = ktun_iff_flags(kdev) | IFF_NOFILTER;
+		if (!ktun_filter_attached(kdev))
+			ifr->ifr_flags |= IFF_NOFILTER;
 		if (kfile->disabled)
 			ifr->ifr_flags |= IFF_DETACH_QUEUE;
 		return copy_to_user(argp, ifr, ifreq_len) ? -EFAULT : 0;

@@ -203,6 +203,7 @@ int ktun_filter_set_tx(struct ktun_dev *kdev, void __user *arg);
 int ktun_filter_attach(struct ktun_dev *kdev, void __user *arg);
 void ktun_filter_detach(struct ktun_dev *kdev);
 int ktun_filter_get(struct ktun_dev *kdev, void __user *arg);
+bool ktun_filter_attached(struct ktun_dev *kdev);
 void ktun_filter_uninit(struct ktun_dev *kdev);
 bool ktun_filter_xmit(struct ktun_dev *kdev, struct sk_buff *skb);
 

@@ -417,3 +417,27 @@ TEST(bpf_on_tun_einval)
 	EXPECT_ERRNO(ioctl(fd, TUNGETFILTER, &got), EINVAL);
 	close(fd);
 }
+
+/*
+ * TUNGETIFF reports IFF_NOFILTER exactly while no BPF filter is attached,
+ * as stock does. It is IFF_NO_PI's bit: a TAP device that uses tun_pi and
+ * has a filter must not be reported as IFF_NO_PI.
+ */
+TEST_F(tap, getiff_nofilter_follows_filter)
+{
+	struct sock_fprog prog = { 4, arp_only };
+	struct ifreq ifr;
+
+	self->fd = kt_attach(kt_ifname(self->name, "f"), IFF_TAP, NULL);
+	memset(&ifr, 0, sizeof(ifr));
+	ASSERT_OK(ioctl(self->fd, TUNGETIFF, &ifr));
+	EXPECT_EQ(ifr.ifr_flags & IFF_NOFILTER, IFF_NOFILTER);
+	ASSERT_OK(ioctl(self->fd, TUNATTACHFILTER, &prog));
+	memset(&ifr, 0, sizeof(ifr));
+	ASSERT_OK(ioctl(self->fd, TUNGETIFF, &ifr));
+	EXPECT_EQ(ifr.ifr_flags & (IFF_NOFILTER | IFF_TAP), IFF_TAP);
+	ASSERT_OK(ioctl(self->fd, TUNDETACHFILTER, 0UL));
+	memset(&ifr, 0, sizeof(ifr));
+	ASSERT_OK(ioctl(self->fd, TUNGETIFF, &ifr));
+	EXPECT_EQ(ifr.ifr_flags & IFF_NOFILTER, IFF_NOFILTER);
+}

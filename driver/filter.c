@@ -148,15 +148,24 @@ bool ktun_filter_attached(struct ktun_dev *kdev)
 	return rcu_access_pointer(kdev->bpf);
 }
 
-/* TUNGETFILTER, under rtnl: the sock_fprog as it was given, or an empty one. */
+/*
+ * TUNGETFILTER, under rtnl: the sock_fprog as it was given, or an empty
+ * one. Field by field into a zeroed struct: its padding must not carry
+ * what the attacher had there.
+ */
 int ktun_filter_get(struct ktun_dev *kdev, void __user *arg)
 {
 	struct ktun_bpf *b = rtnl_dereference(kdev->bpf);
-	struct sock_fprog none = { 0 };
+	struct sock_fprog out;
 
 	if (!(kdev->flags & IFF_TAP))
 		return -EINVAL;
-	if (copy_to_user(arg, b ? &b->fprog : &none, sizeof(none)))
+	memset(&out, 0, sizeof(out));
+	if (b) {
+		out.len = b->fprog.len;
+		out.filter = b->fprog.filter;
+	}
+	if (copy_to_user(arg, &out, sizeof(out)))
 		return -EFAULT;
 	return 0;
 }

@@ -70,16 +70,31 @@ static ssize_t ktun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	return ktun_pkt_write(iocb->ki_filp->private_data, from);
 }
 
+/*
+ * EPOLLIN while a packet is queued; EPOLLOUT while the interface is up, as
+ * stock: a write to a down one fails with EIO. A writer waiting for
+ * EPOLLOUT is woken by NETDEV_UP (ktun_iff_wake_writers()), which comes
+ * after IFF_UP is set; its wakeup takes kfile->wq's lock, which orders it
+ * against our poll_wait() and the check after.
+ */
 static __poll_t ktun_chr_poll(struct file *file, poll_table *wait)
 {
 	struct ktun_file *kfile = file->private_data;
-	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+	struct ktun_dev *kdev;
+	__poll_t mask = 0;
 
 	poll_wait(file, &kfile->wq, wait);
 	/* Pairs with the barrier in ktun_queue_push(). */
 	smp_mb();
-	if (!rcu_access_pointer(kfile->kdev))
-		return EPOLLERR;
+	rcu_read_lock();
+	kdev = rcu_dereference(kfile->kdev);
+	if (!kdev)
+		mask = EPOLLERR;
+	else if (READ_ONCE(kdev->dev->flags) & IFF_UP)
+		mask = EPOLLOUT | EPOLLWRNORM;
+	rcu_read_unlock();
+	if (mask == EPOLLERR)
+		return mask;
 	if (ktun_queue_readable(kfile))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;

@@ -213,6 +213,22 @@ void ktun_iff_detach_all(struct ktun_dev *kdev)
 	}
 }
 
+/*
+ * NETDEV_UP, under rtnl: every attached file may write again; wake the
+ * writers that poll() told to wait for EPOLLOUT.
+ */
+void ktun_iff_wake_writers(struct ktun_dev *kdev)
+{
+	struct ktun_file *kfile;
+	unsigned int i;
+
+	ASSERT_RTNL();
+	for (i = 0; i < kdev->numqueues; i++)
+		ktun_queue_wake_writers(rtnl_dereference(kdev->queues[i]));
+	list_for_each_entry(kfile, &kdev->disabled, disabled_node)
+		ktun_queue_wake_writers(kfile);
+}
+
 static int attach_existing(struct ktun_file *kfile, struct net_device *dev,
 			   unsigned int flags)
 {

@@ -170,6 +170,7 @@ int ktun_iff_set(struct ktun_file *kfile, struct ifreq *ifr);
 int ktun_iff_set_queue(struct ktun_file *kfile, unsigned int flags);
 void ktun_iff_detach(struct ktun_file *kfile);
 void ktun_iff_detach_all(struct ktun_dev *kdev);
+void ktun_iff_wake_writers(struct ktun_dev *kdev);
 unsigned int ktun_iff_flags(const struct ktun_dev *kdev);
 
 /* net.c: the net_device side */
@@ -197,6 +198,7 @@ struct sk_buff *ktun_queue_pop(struct ktun_file *kfile, bool nonblock,
 bool ktun_queue_readable(struct ktun_file *kfile);
 unsigned int ktun_queue_purge(struct ktun_file *kfile);
 void ktun_queue_wake(struct ktun_file *kfile, __poll_t events);
+void ktun_queue_wake_writers(struct ktun_file *kfile);
 
 /* filter.c: TUNSETTXFILTER and classic BPF filters on transmit */
 int ktun_filter_set_tx(struct ktun_dev *kdev, void __user *arg);

@@ -292,7 +292,10 @@ struct rtnl_link_ops ktun_link_ops __read_mostly = {
 	.fill_info	= ktun_attrs_fill_info,
 };
 
-/* The queue rings follow the interface's txqueuelen, as on a real NIC. */
+/*
+ * The queue rings follow the interface's txqueuelen, as on a real NIC; and
+ * writers waiting for EPOLLOUT wake when the interface comes up.
+ */
 static int ktun_net_event(struct notifier_block *nb, unsigned long event,
 			  void *ptr)
 {
@@ -300,9 +303,13 @@ static int ktun_net_event(struct notifier_block *nb, unsigned long event,
 	struct ktun_dev *kdev;
 	unsigned int i;
 
-	if (event != NETDEV_CHANGE_TX_QUEUE_LEN || !ktun_net_is_ours(dev))
+	if (!ktun_net_is_ours(dev))
 		return NOTIFY_DONE;
 	kdev = netdev_priv(dev);
+	if (event == NETDEV_UP)
+		ktun_iff_wake_writers(kdev);
+	if (event != NETDEV_CHANGE_TX_QUEUE_LEN)
+		return NOTIFY_DONE;
 	for (i = 0; i < kdev->numqueues; i++) {
 		struct ktun_file *kfile = rtnl_dereference(kdev->queues[i]);
 

@@ -117,3 +117,11 @@ void ktun_queue_wake(struct ktun_file *kfile, __poll_t events)
 	__wake_up(&kfile->wq, TASK_INTERRUPTIBLE, 0, poll_to_key(events));
 	kill_fasync(&kfile->fasync, SIGIO, POLL_HUP);
 }
+
+/* Wakes writers waiting for EPOLLOUT: the interface came up. */
+void ktun_queue_wake_writers(struct ktun_file *kfile)
+{
+	__wake_up(&kfile->wq, TASK_INTERRUPTIBLE, 0,
+		  poll_to_key(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND));
+	kill_fasync(&kfile->fasync, SIGIO, POLL_OUT);
+}

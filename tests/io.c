@@ -413,6 +413,7 @@ TEST_F(io, poll_exact)
 
 struct poller {
 	int fd;
+	short events;	/* POLLIN if 0 */
 	pid_t tid;
 	int ready[2];
 	int ret;
@@ -422,7 +423,7 @@ struct poller {
 static void *poller_main(void *arg)
 {
 	struct poller *p = arg;
-	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+	struct pollfd pfd = { .fd = p->fd, .events = p->events ? p->events : POLLIN };
 
 	p->tid = gettid();
 	if (write(p->ready[1], "p", 1) != 1)
@@ -448,6 +449,40 @@ TEST_F(io, poll_woken_by_packet)
 	ASSERT_EQ(pthread_join(t, NULL), 0);
 	EXPECT_EQ(p.ret, 1);
 	EXPECT_EQ(p.revents & POLLIN, POLLIN);
+}
+
+/*
+ * POLLOUT only while the interface is up, as stock: a write to a down one
+ * fails with EIO, so a writer polling for POLLOUT must sleep, not spin, and
+ * must be woken when the interface comes up.
+ */
+TEST_F(io, pollout_only_while_up)
+{
+	struct poller p = { 0 };
+	uint8_t buf[64];
+	pthread_t t;
+	char c;
+
+	io_dev(self, IFF_TUN | IFF_NO_PI);
+	EXPECT_EQ(poll_now(self->fd) & POLLOUT, POLLOUT);
+	kt_down(self->name);
+	/* (else the waiter below would not wait) */
+	ASSERT_EQ(poll_now(self->fd) & (POLLOUT | POLLERR | POLLHUP), 0);
+	memset(buf, 0, sizeof(buf));
+	buf[0] = 0x45;
+	EXPECT_ERRNO(write(self->fd, buf, sizeof(buf)), EIO);
+
+	p.fd = self->fd;
+	p.events = POLLOUT;
+	ASSERT_OK(pipe2(p.ready, O_CLOEXEC));
+	ASSERT_EQ(pthread_create(&t, NULL, poller_main, &p), 0);
+	ASSERT_EQ(read(p.ready[0], &c, 1), 1);
+	kt_wait_in_poll(getpid(), p.tid);
+	kt_up(self->name);
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	EXPECT_EQ(p.ret, 1);
+	EXPECT_EQ(p.revents & POLLOUT, POLLOUT);
+	EXPECT_EQ(poll_now(self->fd) & POLLOUT, POLLOUT);
 }
 
 /* What the app reads counts as tx, what it writes as rx; bytes exclude tun_pi. */

@@ -152,6 +152,22 @@ static __be16 tun_proto(const struct sk_buff *skb, unsigned int flags,
 	return proto;
 }
 
+/*
+ * On TUN the protocol is known apart from the header: a TCP GSO type must
+ * be its IP version's, or the stack would segment one as the other.
+ */
+static bool vnet_gso_matches(const struct virtio_net_hdr *hdr, __be16 proto)
+{
+	switch (hdr->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return proto == htons(ETH_P_IP);
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return proto == htons(ETH_P_IPV6);
+	default:
+		return true;
+	}
+}
+
 /* Process context; writes never block. Returns bytes consumed or -errno. */
 ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 {
@@ -201,6 +217,12 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 		if (!skb->protocol) {
 			kfree_skb(skb);
 			goto err_inval;
+		}
+		if ((flags & IFF_VNET_HDR) &&
+		    !vnet_gso_matches(&vnet, skb->protocol)) {
+			kfree_skb(skb);
+			err = -EINVAL;
+			goto err_frame;
 		}
 		skb_reset_mac_header(skb);
 		skb_reset_network_header(skb);

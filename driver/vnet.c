@@ -103,6 +103,11 @@ int ktun_vnet_parse(struct iov_iter *from, size_t *len, int hdr_sz,
 		/* A gso_size above the payload is a plain packet, as stock. */
 		if (!gso_size)
 			return -EINVAL;
+		/* Where the transport header starts must be said, not left to
+		 * the flow-dissector fallback of virtio_net_hdr_to_skb().
+		 */
+		if (!(hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+			return -EINVAL;
 		break;
 	default:
 		return -EINVAL;

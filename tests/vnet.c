@@ -629,6 +629,107 @@ TEST_F(vnet, write_gso_small_packet_accepted)
 	EXPECT_EQ(kt_stat(self->name, "rx_packets"), 1);
 }
 
+/*
+ * GSO headers ktun refuses and stock lets through to the kernel's
+ * flow-dissector fallback: a GSO packet without NEEDS_CSUM, and on TUN a
+ * TCP GSO type for the other IP version. Each is EINVAL and counted.
+ */
+static void check_gso_refused(struct kt_fx_vnet *self, const char *what,
+			      const struct virtio_net_hdr *h, const uint8_t *f, size_t n)
+{
+	unsigned long long errs = kt_stat(self->name, "rx_frame_errors"),
+			   drops = kt_stat(self->name, "rx_dropped");
+	ssize_t r;
+
+	errno = 0;
+	r = write_hdr(self->fd, h, VH, f, n);
+	if (kt_stock()) {
+		kt_note("stock on %s: %s\n", what, r >= 0 ? "accepted" : kt_errname(errno));
+		return;
+	}
+	if (r != -1 || errno != EINVAL)
+		FAIL_CHECK("%s: %s, expected EINVAL", what, r >= 0 ? "accepted" : kt_errname(errno));
+	if (kt_stat(self->name, "rx_frame_errors") != errs + 1 ||
+	    kt_stat(self->name, "rx_dropped") != drops + 1)
+		FAIL_CHECK("%s: not counted in rx_frame_errors and rx_dropped", what);
+}
+
+static void check_gso_without_needs_csum(struct kt_fx_vnet *self, int flags)
+{
+	static uint8_t ip[4096], f[4200], data[3000];
+	struct virtio_net_hdr h = { 0 };
+	size_t n;
+
+	vnet_dev(self, flags, -1);
+	n = tcp4(ip, PEER4, 4446, LOCAL4, 8102, 1, 0, F_ACK | F_PSH, NULL, 0,
+		 data, sizeof(data), 0);
+	n = frame(self, f, ip, n);
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h.gso_size = 1000;
+	h.hdr_len = ip_off(self) + 40;
+	check_gso_refused(self, "TCPV4 GSO without NEEDS_CSUM", &h, f, n);
+	/* with NEEDS_CSUM the same packet is taken */
+	n = tcp4(ip, PEER4, 4446, LOCAL4, 8102, 1, 0, F_ACK | F_PSH, NULL, 0,
+		 data, sizeof(data), 1);
+	n = frame(self, f, ip, n);
+	h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h.csum_start = ip_off(self) + 20;
+	h.csum_offset = 16;
+	EXPECT_EQ(write_hdr(self->fd, &h, VH, f, n), VH + n);
+}
+
+TEST_F(vnet, write_gso_without_needs_csum_tun)
+{
+	check_gso_without_needs_csum(self, IFF_TUN | IFF_NO_PI);
+}
+
+TEST_F(vnet, write_gso_without_needs_csum_tap)
+{
+	check_gso_without_needs_csum(self, IFF_TAP | IFF_NO_PI);
+}
+
+/* On TUN the GSO type must be the packet's IP version's. */
+TEST_F(vnet, write_gso_type_mismatch_tun)
+{
+	static uint8_t ip[4096], data[3000];
+	struct virtio_net_hdr h = { 0 };
+	size_t n;
+
+	vnet_dev(self, IFF_TUN | IFF_NO_PI, -1);
+	/* IPv4 TCP called TCPV6 */
+	n = tcp4(ip, PEER4, 4447, LOCAL4, 8103, 1, 0, F_ACK | F_PSH, NULL, 0,
+		 data, sizeof(data), 1);
+	h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	h.gso_size = 1000;
+	h.hdr_len = 40;
+	h.csum_start = 20;
+	h.csum_offset = 16;
+	check_gso_refused(self, "IPv4 packet with TCPV6 GSO", &h, ip, n);
+
+	/* an IPv6 TCP packet (fe80::2 to fe80::1) called TCPV4 */
+	memset(ip, 0, 60);
+	ip[0] = 0x60;
+	ip[4] = (20 + sizeof(data)) >> 8;
+	ip[5] = (20 + sizeof(data)) & 0xff;
+	ip[6] = IPPROTO_TCP;
+	ip[7] = 64;
+	ip[8] = 0xfe;
+	ip[9] = 0x80;
+	ip[23] = 2;
+	ip[24] = 0xfe;
+	ip[25] = 0x80;
+	ip[39] = 1;
+	ip[52] = 5 << 4;	/* data offset */
+	ip[53] = F_ACK;
+	memcpy(ip + 60, data, sizeof(data));
+	n = 60 + sizeof(data);
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h.hdr_len = 60;
+	h.csum_start = 40;
+	check_gso_refused(self, "IPv6 packet with TCPV4 GSO", &h, ip, n);
+}
+
 /* ---- writing: every malformed header ---- */
 
 struct bad_hdr {

@@ -107,26 +107,29 @@ static int ktun_chr_fasync(int fd, struct file *file, int on)
 	return fasync_helper(fd, file, on, &kfile->fasync);
 }
 
-static int set_ifindex(struct ktun_file *kfile, void __user *argp)
+static int set_ifindex(struct ktun_file *kfile, const struct ktun_ioctl_arg *a)
 {
-	int ifindex;
-
-	if (get_user(ifindex, (int __user *)argp))
-		return -EFAULT;
-	if (ifindex < 0)
+	if (a->copy_err)
+		return a->copy_err;
+	if (a->val < 0)
 		return -EINVAL;
-	kfile->ifindex = ifindex;
+	kfile->ifindex = a->val;
 	return 0;
 }
 
+/*
+ * The dispatch. rtnl is held for the call but never across a user copy:
+ * the argument is copied in before and the result out after (ioctl.c).
+ */
 static long ktun_ioctl(struct file *file, unsigned int cmd,
 		       unsigned long arg, int ifreq_len)
 {
 	struct ktun_file *kfile = file->private_data;
 	void __user *argp = (void __user *)arg;
+	struct ktun_ioctl_arg a;
 	struct ktun_dev *kdev;
-	struct ifreq ifr;
 	long ret;
+	int err;
 
 	/* These work on any file, attached or not. */
 	if (cmd == TUNGETFEATURES)
@@ -137,11 +140,9 @@ static long ktun_ioctl(struct file *file, unsigned int cmd,
 		return open_related_ns(&kfile->net->ns, get_net_ns);
 	}
 
-	memset(&ifr, 0, sizeof(ifr));
-	if ((cmd == TUNSETIFF || cmd == TUNSETQUEUE ||
-	     _IOC_TYPE(cmd) == SOCK_IOC_TYPE) &&
-	    copy_from_user(&ifr, argp, ifreq_len))
-		return -EFAULT;
+	ret = ktun_ioctl_copy_in(cmd, argp, ifreq_len, &a);
+	if (ret)
+		return ret;
 
 	rtnl_lock();
 	kdev = rtnl_dereference(kfile->kdev);
@@ -150,22 +151,29 @@ static long ktun_ioctl(struct file *file, unsigned int cmd,
 		ret = -EEXIST;
 		if (kdev)
 			break;
-		ret = ktun_iff_set(kfile, &ifr);
-		if (!ret && copy_to_user(argp, &ifr, ifreq_len))
-			ret = -EFAULT;
+		ret = ktun_iff_set(kfile, &a.ifr);
+		if (!ret)
+			a.out = KTUN_OUT_IFREQ;
 		break;
 	case TUNSETQUEUE:
-		ret = ktun_iff_set_queue(kfile, (u16)ifr.ifr_flags);
+		ret = ktun_iff_set_queue(kfile, (u16)a.ifr.ifr_flags);
 		break;
 	case TUNSETIFINDEX:
-		ret = kdev ? -EPERM : set_ifindex(kfile, argp);
+		ret = kdev ? -EPERM : set_ifindex(kfile, &a);
 		break;
 	default:
-		ret = kdev ? ktun_ioctl_attached(kfile, kdev, cmd, arg, &ifr,
-						 ifreq_len) : -EBADFD;
+		ret = kdev ? ktun_ioctl_attached(kfile, kdev, cmd, arg, &a) :
+			     -EBADFD;
 		break;
 	}
 	rtnl_unlock();
+
+	if (ret >= 0) {
+		err = ktun_ioctl_copy_out(argp, ifreq_len, &a);
+		if (err)
+			ret = err;
+	}
+	ktun_ioctl_release(&a);
 	return ret;
 }
 

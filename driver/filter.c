@@ -25,7 +25,7 @@ static u32 mc_hash(const u8 *addr)
 	return ether_crc(ETH_ALEN, addr) >> 26;
 }
 
-static void free_txfilter(struct ktun_dev *kdev, struct ktun_txfilter *new)
+static void replace_txfilter(struct ktun_dev *kdev, struct ktun_txfilter *new)
 {
 	struct ktun_txfilter *old;
 
@@ -35,29 +35,26 @@ static void free_txfilter(struct ktun_dev *kdev, struct ktun_txfilter *new)
 }
 
 /*
- * Under rtnl. Returns the number of exact-match addresses installed, as the
- * stock driver does; a zero count, or a unicast address beyond the exact
- * ones, leaves the device accepting every frame.
+ * TUNSETTXFILTER's argument, read and built before rtnl is taken: the
+ * filter in a->txfilter (NULL: accept every frame) and in
+ * a->txfilter_count what the call returns, the number of exact-match
+ * addresses installed, as stock. A zero count, or a unicast address beyond
+ * the exact ones, leaves the device accepting every frame.
  */
-int ktun_filter_set_tx(struct ktun_dev *kdev, void __user *arg)
+int ktun_filter_prepare_tx(void __user *arg, struct ktun_ioctl_arg *a)
 {
 	struct tun_filter uf;
 	struct ktun_txfilter *f;
 	u8 (*addr)[ETH_ALEN];
 	unsigned int n;
-	int ret;
+	int ret = 0;
 
-	ASSERT_RTNL();
-	if (!(kdev->flags & IFF_TAP))
-		return -EINVAL;
 	if (copy_from_user(&uf, arg, sizeof(uf)))
 		return -EFAULT;
 	if (uf.flags & ~TUN_FLT_ALLMULTI)
 		return -EINVAL;
-	if (!uf.count) {
-		free_txfilter(kdev, NULL);
+	if (!uf.count)
 		return 0;
-	}
 
 	addr = memdup_user(arg + sizeof(uf), (size_t)uf.count * ETH_ALEN);
 	if (IS_ERR(addr))
@@ -75,8 +72,6 @@ int ktun_filter_set_tx(struct ktun_dev *kdev, void __user *arg)
 
 		if (!is_multicast_ether_addr(addr[n])) {
 			kfree(f);
-			free_txfilter(kdev, NULL);
-			ret = 0;
 			goto out;
 		}
 		h = mc_hash(addr[n]);
@@ -84,19 +79,35 @@ int ktun_filter_set_tx(struct ktun_dev *kdev, void __user *arg)
 	}
 	if (uf.flags & TUN_FLT_ALLMULTI)
 		memset(f->mask, 0xff, sizeof(f->mask));
-	ret = f->count;
-	free_txfilter(kdev, f);
+	a->txfilter = f;
+	a->txfilter_count = f->count;
 out:
 	kfree(addr);
 	return ret;
 }
 
-static void free_bpf_rcu(struct rcu_head *head)
+/* TUNSETTXFILTER, under rtnl: installs what was prepared. */
+int ktun_filter_set_tx(struct ktun_dev *kdev, struct ktun_ioctl_arg *a)
 {
-	struct ktun_bpf *b = container_of(head, struct ktun_bpf, rcu);
+	ASSERT_RTNL();
+	if (!(kdev->flags & IFF_TAP))
+		return -EINVAL;
+	if (a->copy_err)
+		return a->copy_err;
+	replace_txfilter(kdev, a->txfilter);
+	a->txfilter = NULL;
+	return a->txfilter_count;
+}
 
+static void free_bpf(struct ktun_bpf *b)
+{
 	bpf_prog_destroy(b->prog);
 	kfree(b);
+}
+
+static void free_bpf_rcu(struct rcu_head *head)
+{
+	free_bpf(container_of(head, struct ktun_bpf, rcu));
 }
 
 static void replace_bpf(struct ktun_dev *kdev, struct ktun_bpf *new)
@@ -108,15 +119,17 @@ static void replace_bpf(struct ktun_dev *kdev, struct ktun_bpf *new)
 		call_rcu(&old->rcu, free_bpf_rcu);
 }
 
-/* TUNATTACHFILTER, under rtnl: the program is checked and compiled once. */
-int ktun_filter_attach(struct ktun_dev *kdev, void __user *arg)
+/*
+ * TUNATTACHFILTER's program, copied in and checked and compiled before
+ * rtnl is taken (into a->bpf). The sock_fprog is kept as given, for
+ * TUNGETFILTER.
+ */
+int ktun_filter_prepare_bpf(void __user *arg, struct ktun_ioctl_arg *a)
 {
+	struct sock_fprog_kern kprog;
 	struct ktun_bpf *b;
 	int ret;
 
-	ASSERT_RTNL();
-	if (!(kdev->flags & IFF_TAP))
-		return -EINVAL;
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
@@ -124,15 +137,49 @@ int ktun_filter_attach(struct ktun_dev *kdev, void __user *arg)
 		ret = -EFAULT;
 		goto err_free;
 	}
-	ret = bpf_prog_create_from_user(&b->prog, &b->fprog, NULL, false);
+	/* What bpf_prog_create() checks too; here it bounds the copy. */
+	if (!b->fprog.filter || !b->fprog.len || b->fprog.len > BPF_MAXINSNS) {
+		ret = -EINVAL;
+		goto err_free;
+	}
+	kprog.len = b->fprog.len;
+	kprog.filter = memdup_user(b->fprog.filter,
+				   (size_t)kprog.len * sizeof(*kprog.filter));
+	if (IS_ERR(kprog.filter)) {
+		ret = PTR_ERR(kprog.filter);
+		goto err_free;
+	}
+	ret = bpf_prog_create(&b->prog, &kprog);
+	kfree(kprog.filter);
 	if (ret)
 		goto err_free;
-	replace_bpf(kdev, b);
+	a->bpf = b;
 	return 0;
 
 err_free:
 	kfree(b);
 	return ret;
+}
+
+/* TUNATTACHFILTER, under rtnl: installs what was compiled. */
+int ktun_filter_attach(struct ktun_dev *kdev, struct ktun_ioctl_arg *a)
+{
+	ASSERT_RTNL();
+	if (!(kdev->flags & IFF_TAP))
+		return -EINVAL;
+	if (a->copy_err)
+		return a->copy_err;
+	replace_bpf(kdev, a->bpf);
+	a->bpf = NULL;
+	return 0;
+}
+
+/* Frees what was prepared for an ioctl and not installed. No rtnl. */
+void ktun_filter_release(struct ktun_ioctl_arg *a)
+{
+	kfree(a->txfilter);
+	if (a->bpf)
+		free_bpf(a->bpf);
 }
 
 /* TUNDETACHFILTER, under rtnl. */
@@ -150,30 +197,27 @@ bool ktun_filter_attached(struct ktun_dev *kdev)
 
 /*
  * TUNGETFILTER, under rtnl: the sock_fprog as it was given, or an empty
- * one. Field by field into a zeroed struct: its padding must not carry
- * what the attacher had there.
+ * one, in @out for the caller to copy out after rtnl. Field by field into
+ * a zeroed struct: its padding must not carry what the attacher had there.
  */
-int ktun_filter_get(struct ktun_dev *kdev, void __user *arg)
+int ktun_filter_get(struct ktun_dev *kdev, struct sock_fprog *out)
 {
 	struct ktun_bpf *b = rtnl_dereference(kdev->bpf);
-	struct sock_fprog out;
 
 	if (!(kdev->flags & IFF_TAP))
 		return -EINVAL;
-	memset(&out, 0, sizeof(out));
+	memset(out, 0, sizeof(*out));
 	if (b) {
-		out.len = b->fprog.len;
-		out.filter = b->fprog.filter;
+		out->len = b->fprog.len;
+		out->filter = b->fprog.filter;
 	}
-	if (copy_to_user(arg, &out, sizeof(out)))
-		return -EFAULT;
 	return 0;
 }
 
 /* On device teardown, under rtnl. */
 void ktun_filter_uninit(struct ktun_dev *kdev)
 {
-	free_txfilter(kdev, NULL);
+	replace_txfilter(kdev, NULL);
 	replace_bpf(kdev, NULL);
 }
 

@@ -3,7 +3,9 @@
 /*
  * The configuration ioctls of an attached file: everything in
  * <linux/if_tun.h> that acts on the device behind the file, with the stock
- * driver's semantics and errnos. Called under rtnl by the dispatch in chr.c.
+ * driver's semantics and errnos. Called under rtnl by the dispatch in chr.c,
+ * which copies each argument in before (ktun_ioctl_copy_in) and each result
+ * out after (ktun_ioctl_copy_out): nothing here touches user memory.
  */
 #include <linux/capability.h>
 #include <linux/module.h>
@@ -30,71 +32,49 @@ static int set_persist(struct ktun_dev *kdev, unsigned long arg)
 	return 0;
 }
 
-static int get_int(void __user *argp, int *val)
+static int set_vnet_hdr_sz(struct ktun_dev *kdev, const struct ktun_ioctl_arg *a)
 {
-	return get_user(*val, (int __user *)argp) ? -EFAULT : 0;
-}
-
-static int put_int(void __user *argp, int val)
-{
-	return put_user(val, (int __user *)argp) ? -EFAULT : 0;
-}
-
-static int set_vnet_hdr_sz(struct ktun_dev *kdev, void __user *argp)
-{
-	int sz, ret;
-
-	ret = get_int(argp, &sz);
-	if (ret)
-		return ret;
-	if (sz < (int)sizeof(struct virtio_net_hdr))
+	if (a->copy_err)
+		return a->copy_err;
+	if (a->val < (int)sizeof(struct virtio_net_hdr))
 		return -EINVAL;
-	WRITE_ONCE(kdev->vnet_hdr_sz, sz);
+	WRITE_ONCE(kdev->vnet_hdr_sz, a->val);
 	return 0;
 }
 
-static int set_vnet_le(struct ktun_dev *kdev, void __user *argp)
+static int set_vnet_le(struct ktun_dev *kdev, const struct ktun_ioctl_arg *a)
 {
-	int le, ret;
-
-	ret = get_int(argp, &le);
-	if (ret)
-		return ret;
-	WRITE_ONCE(kdev->flags, le ? kdev->flags | KTUN_VNET_LE :
-				     kdev->flags & ~KTUN_VNET_LE);
+	if (a->copy_err)
+		return a->copy_err;
+	WRITE_ONCE(kdev->flags, a->val ? kdev->flags | KTUN_VNET_LE :
+					 kdev->flags & ~KTUN_VNET_LE);
 	return 0;
 }
 
-static int set_sndbuf(struct ktun_dev *kdev, void __user *argp)
+static int set_sndbuf(struct ktun_dev *kdev, const struct ktun_ioctl_arg *a)
 {
-	int sndbuf, ret;
-
-	ret = get_int(argp, &sndbuf);
-	if (ret)
-		return ret;
-	if (sndbuf <= 0)
+	if (a->copy_err)
+		return a->copy_err;
+	if (a->val <= 0)
 		return -EINVAL;
 	/* Kept and reported. A written packet is in the stack before write()
 	 * returns, so ktun has no send queue for this to bound.
 	 */
-	kdev->sndbuf = sndbuf;
+	kdev->sndbuf = a->val;
 	return 0;
 }
 
-static int set_carrier(struct ktun_dev *kdev, void __user *argp)
+static int set_carrier(struct ktun_dev *kdev, const struct ktun_ioctl_arg *a)
 {
-	int carrier, ret;
-
-	ret = get_int(argp, &carrier);
-	if (ret)
-		return ret;
-	return ktun_net_change_carrier(kdev->dev, !!carrier);
+	if (a->copy_err)
+		return a->copy_err;
+	return ktun_net_change_carrier(kdev->dev, !!a->val);
 }
 
-static int get_hwaddr(struct ktun_dev *kdev, struct ifreq *ifr,
-		      void __user *argp, int ifreq_len)
+static int get_hwaddr(struct ktun_dev *kdev, struct ktun_ioctl_arg *a)
 {
 	struct net_device *dev = kdev->dev;
+	struct ifreq *ifr = &a->ifr;
 
 	/* Under rtnl, which every address change also holds. */
 	memset(&ifr->ifr_hwaddr, 0, sizeof(ifr->ifr_hwaddr));
@@ -102,21 +82,27 @@ static int get_hwaddr(struct ktun_dev *kdev, struct ifreq *ifr,
 	memcpy(ifr->ifr_hwaddr.sa_data, dev->dev_addr,
 	       min_t(size_t, dev->addr_len,
 		     sizeof(struct sockaddr) - offsetof(struct sockaddr, sa_data)));
-	return copy_to_user(argp, ifr, ifreq_len) ? -EFAULT : 0;
+	a->out = KTUN_OUT_IFREQ;
+	return 0;
+}
+
+/* An int for the caller to copy out after rtnl. */
+static int put_int(struct ktun_ioctl_arg *a, int val)
+{
+	a->val = val;
+	a->out = KTUN_OUT_INT;
+	return 0;
 }
 
 /*
  * ktun offers no eBPF steering or filter programs: "none" (-1) is what
  * every device has, and any program is refused.
  */
-static int set_ebpf(void __user *argp)
+static int set_ebpf(const struct ktun_ioctl_arg *a)
 {
-	int fd, ret;
-
-	ret = get_int(argp, &fd);
-	if (ret)
-		return ret;
-	return fd == -1 ? 0 : -EINVAL;
+	if (a->copy_err)
+		return a->copy_err;
+	return a->val == -1 ? 0 : -EINVAL;
 }
 
 static int get_devnetns(struct ktun_dev *kdev)
@@ -128,28 +114,88 @@ static int get_devnetns(struct ktun_dev *kdev)
 	return open_related_ns(&net->ns, get_net_ns);
 }
 
+/* The commands whose argument is an int to read. */
+static bool takes_int(unsigned int cmd)
+{
+	switch (cmd) {
+	case TUNSETIFINDEX:
+	case TUNSETVNETHDRSZ:
+	case TUNSETVNETLE:
+	case TUNSETSNDBUF:
+	case TUNSETCARRIER:
+	case TUNSETSTEERINGEBPF:
+	case TUNSETFILTEREBPF:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Before rtnl: reads (and for the filters, builds) everything @cmd takes
+ * from the user into @a. An ifreq that cannot be read fails the call at
+ * once, as before any check; other failures wait in a->copy_err.
+ */
+int ktun_ioctl_copy_in(unsigned int cmd, void __user *argp, int ifreq_len,
+		       struct ktun_ioctl_arg *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (cmd == TUNSETIFF || cmd == TUNSETQUEUE ||
+	    _IOC_TYPE(cmd) == SOCK_IOC_TYPE)
+		return copy_from_user(&a->ifr, argp, ifreq_len) ? -EFAULT : 0;
+	if (takes_int(cmd))
+		a->copy_err = get_user(a->val, (int __user *)argp) ? -EFAULT : 0;
+	else if (cmd == TUNSETTXFILTER)
+		a->copy_err = ktun_filter_prepare_tx(argp, a);
+	else if (cmd == TUNATTACHFILTER)
+		a->copy_err = ktun_filter_prepare_bpf(argp, a);
+	return 0;
+}
+
+/* After rtnl: what the call hands back, if it succeeded. */
+int ktun_ioctl_copy_out(void __user *argp, int ifreq_len,
+			const struct ktun_ioctl_arg *a)
+{
+	switch (a->out) {
+	case KTUN_OUT_IFREQ:
+		return copy_to_user(argp, &a->ifr, ifreq_len) ? -EFAULT : 0;
+	case KTUN_OUT_INT:
+		return put_user(a->val, (int __user *)argp) ? -EFAULT : 0;
+	case KTUN_OUT_FPROG:
+		return copy_to_user(argp, &a->fprog, sizeof(a->fprog)) ? -EFAULT : 0;
+	default:
+		return 0;
+	}
+}
+
+void ktun_ioctl_release(struct ktun_ioctl_arg *a)
+{
+	ktun_filter_release(a);
+}
+
 long ktun_ioctl_attached(struct ktun_file *kfile, struct ktun_dev *kdev,
 			 unsigned int cmd, unsigned long arg,
-			 struct ifreq *ifr, int ifreq_len)
+			 struct ktun_ioctl_arg *a)
 {
-	void __user *argp = (void __user *)arg;
 	struct net_device *dev = kdev->dev;
+	int ret;
 	kuid_t owner;
 	kgid_t group;
 
 	ASSERT_RTNL();
 	switch (cmd) {
 	case TUNGETIFF:
-		strscpy(ifr->ifr_name, dev->name, IFNAMSIZ);
-		ifr->ifr_flags = ktun_iff_flags(kdev);
+		strscpy(a->ifr.ifr_name, dev->name, IFNAMSIZ);
+		a->ifr.ifr_flags = ktun_iff_flags(kdev);
 		/* As stock: IFF_NOFILTER while no filter is attached. It is
 		 * IFF_NO_PI's bit too: stock has the same ambiguity.
 		 */
 		if (!ktun_filter_attached(kdev))
-			ifr->ifr_flags |= IFF_NOFILTER;
+			a->ifr.ifr_flags |= IFF_NOFILTER;
 		if (kfile->disabled)
-			ifr->ifr_flags |= IFF_DETACH_QUEUE;
-		return copy_to_user(argp, ifr, ifreq_len) ? -EFAULT : 0;
+			a->ifr.ifr_flags |= IFF_DETACH_QUEUE;
+		a->out = KTUN_OUT_IFREQ;
+		return 0;
 
 	case TUNSETPERSIST:
 		return set_persist(kdev, arg);
@@ -182,34 +228,34 @@ long ktun_ioctl_attached(struct ktun_file *kfile, struct ktun_dev *kdev,
 		return ktun_vnet_set_offload(kdev, arg);
 
 	case TUNSETTXFILTER:
-		return ktun_filter_set_tx(kdev, argp);
+		return ktun_filter_set_tx(kdev, a);
 
 	case SIOCGIFHWADDR:
-		return get_hwaddr(kdev, ifr, argp, ifreq_len);
+		return get_hwaddr(kdev, a);
 
 	case SIOCSIFHWADDR:
-		return dev_set_mac_address_user(dev, &ifr->ifr_hwaddr, NULL);
+		return dev_set_mac_address_user(dev, &a->ifr.ifr_hwaddr, NULL);
 
 	case TUNGETSNDBUF:
-		return put_int(argp, kdev->sndbuf);
+		return put_int(a, kdev->sndbuf);
 
 	case TUNSETSNDBUF:
-		return set_sndbuf(kdev, argp);
+		return set_sndbuf(kdev, a);
 
 	case TUNGETVNETHDRSZ:
-		return put_int(argp, kdev->vnet_hdr_sz);
+		return put_int(a, kdev->vnet_hdr_sz);
 
 	case TUNSETVNETHDRSZ:
-		return set_vnet_hdr_sz(kdev, argp);
+		return set_vnet_hdr_sz(kdev, a);
 
 	case TUNGETVNETLE:
-		return put_int(argp, !!(kdev->flags & KTUN_VNET_LE));
+		return put_int(a, !!(kdev->flags & KTUN_VNET_LE));
 
 	case TUNSETVNETLE:
-		return set_vnet_le(kdev, argp);
+		return set_vnet_le(kdev, a);
 
 	case TUNATTACHFILTER:
-		return ktun_filter_attach(kdev, argp);
+		return ktun_filter_attach(kdev, a);
 
 	case TUNDETACHFILTER:
 		if (!(kdev->flags & IFF_TAP))
@@ -218,17 +264,20 @@ long ktun_ioctl_attached(struct ktun_file *kfile, struct ktun_dev *kdev,
 		return 0;
 
 	case TUNGETFILTER:
-		return ktun_filter_get(kdev, argp);
+		ret = ktun_filter_get(kdev, &a->fprog);
+		if (!ret)
+			a->out = KTUN_OUT_FPROG;
+		return ret;
 
 	case TUNSETCARRIER:
-		return set_carrier(kdev, argp);
+		return set_carrier(kdev, a);
 
 	case TUNGETDEVNETNS:
 		return get_devnetns(kdev);
 
 	case TUNSETSTEERINGEBPF:
 	case TUNSETFILTEREBPF:
-		return set_ebpf(argp);
+		return set_ebpf(a);
 
 	default:
 		/* Including TUNSETVNETBE/TUNGETVNETBE, which stock builds

@@ -17,7 +17,10 @@
  * kfile->disabled, and every configuration field of a ktun_dev (flags,
  * owner, group, vnet_hdr_sz, filters). Every ioctl that touches a device
  * runs under rtnl, as do attach and detach, so they are serialised against
- * each other and against netdev registration and deletion.
+ * each other and against netdev registration and deletion. No user memory
+ * is touched under rtnl: an ioctl copies its argument in before taking it
+ * and its result out after dropping it (struct ktun_ioctl_arg), so a
+ * buffer that faults slowly (FUSE, userfaultfd) stalls only its caller.
  *
  * An attached file is enabled (in kdev->queues[], fed by transmit) or, on a
  * multi-queue device after TUNSETQUEUE/IFF_DETACH_QUEUE, disabled (on
@@ -151,6 +154,24 @@ struct ktun_file {
 	struct fasync_struct	*fasync;
 };
 
+/*
+ * One ioctl's argument and result (chr.c, ioctl.c): copied in and prepared
+ * before rtnl is taken, copied out after it is dropped. A failure to read
+ * the argument is kept in copy_err and reported after the checks of the
+ * device's state, in the order stock reports them.
+ */
+struct ktun_ioctl_arg {
+	struct ifreq		ifr;		/* ifreq commands: in and out */
+	int			val;		/* int commands: in and out */
+	int			copy_err;
+	struct sock_fprog	fprog;		/* TUNGETFILTER's result */
+	struct ktun_txfilter	*txfilter;	/* TUNSETTXFILTER's, built */
+	int			txfilter_count;	/* and what it returns */
+	struct ktun_bpf		*bpf;		/* TUNATTACHFILTER's, compiled */
+	enum { KTUN_OUT_NONE, KTUN_OUT_IFREQ, KTUN_OUT_INT,
+	       KTUN_OUT_FPROG }	out;		/* what goes back to the user */
+};
+
 /* main.c */
 extern bool ktun_compat;
 void ktun_obj_created(void);
@@ -161,9 +182,14 @@ int ktun_chr_init(void);
 void ktun_chr_uninit(void);
 
 /* ioctl.c: configuration of an attached file's device */
+int ktun_ioctl_copy_in(unsigned int cmd, void __user *argp, int ifreq_len,
+		       struct ktun_ioctl_arg *a);
 long ktun_ioctl_attached(struct ktun_file *kfile, struct ktun_dev *kdev,
 			 unsigned int cmd, unsigned long arg,
-			 struct ifreq *ifr, int ifreq_len);
+			 struct ktun_ioctl_arg *a);
+int ktun_ioctl_copy_out(void __user *argp, int ifreq_len,
+			const struct ktun_ioctl_arg *a);
+void ktun_ioctl_release(struct ktun_ioctl_arg *a);
 
 /* iff.c: creating devices, attaching and detaching files */
 int ktun_iff_set(struct ktun_file *kfile, struct ifreq *ifr);
@@ -201,10 +227,13 @@ void ktun_queue_wake(struct ktun_file *kfile, __poll_t events);
 void ktun_queue_wake_writers(struct ktun_file *kfile);
 
 /* filter.c: TUNSETTXFILTER and classic BPF filters on transmit */
-int ktun_filter_set_tx(struct ktun_dev *kdev, void __user *arg);
-int ktun_filter_attach(struct ktun_dev *kdev, void __user *arg);
+int ktun_filter_prepare_tx(void __user *arg, struct ktun_ioctl_arg *a);
+int ktun_filter_set_tx(struct ktun_dev *kdev, struct ktun_ioctl_arg *a);
+int ktun_filter_prepare_bpf(void __user *arg, struct ktun_ioctl_arg *a);
+int ktun_filter_attach(struct ktun_dev *kdev, struct ktun_ioctl_arg *a);
+void ktun_filter_release(struct ktun_ioctl_arg *a);
 void ktun_filter_detach(struct ktun_dev *kdev);
-int ktun_filter_get(struct ktun_dev *kdev, void __user *arg);
+int ktun_filter_get(struct ktun_dev *kdev, struct sock_fprog *out);
 bool ktun_filter_attached(struct ktun_dev *kdev);
 void ktun_filter_uninit(struct ktun_dev *kdev);
 bool ktun_filter_xmit(struct ktun_dev *kdev, struct sk_buff *skb);

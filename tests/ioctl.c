@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <linux/filter.h>
 #include <linux/sockios.h>
 
 #include "net.h"
@@ -946,5 +947,164 @@ TEST(ebpf_programs)
 	}
 	if (!kt_stock())
 		kt_note("ktun differs from stock: no eBPF programs, only \"none\"\n");
+	close(fd);
+}
+
+/* ---- rtnl is never held across a user copy ---- */
+
+struct uioctl {
+	int fd;
+	unsigned long cmd;
+	void *arg;
+	int ret;
+	int err;
+	int done[2];	/* written to when the call returns */
+};
+
+static void *uioctl_main(void *arg)
+{
+	struct uioctl *c = arg;
+
+	errno = 0;
+	c->ret = ioctl(c->fd, c->cmd, c->arg);
+	c->err = errno;
+	if (write(c->done[1], "d", 1) != 1)
+		FAIL("done pipe: %s", kt_errname(errno));
+	return NULL;
+}
+
+static void uioctl_start(struct uioctl *c, pthread_t *t, int fd, unsigned long cmd, void *arg)
+{
+	c->fd = fd;
+	c->cmd = cmd;
+	c->arg = arg;
+	ASSERT_OK(pipe2(c->done, O_CLOEXEC));
+	ASSERT_EQ(pthread_create(t, NULL, uioctl_main, c), 0);
+}
+
+static void uioctl_join(struct uioctl *c, pthread_t t)
+{
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	close(c->done[0]);
+	close(c->done[1]);
+}
+
+/*
+ * Calls ioctl(@fd, @cmd, @arg_of(page)), where page faults until the test
+ * fills it with @content: the call sleeps at its user copy, as it would on
+ * a FUSE or userfaultfd buffer. Meanwhile another device's TUNGETIFF, which
+ * takes rtnl, must complete (waited for at most KT_WAIT_MS: a guard against
+ * the deadlock, not a timing check). Returns the call's result, with errno.
+ */
+static int ioctl_at_copy(int fd, unsigned long cmd, void *(*arg_of)(uint8_t *page),
+			 const void *content, const char *what)
+{
+	struct uioctl slow = { 0 }, other = { 0 };
+	char name[IFNAMSIZ];
+	struct ifreq ifr;
+	struct kt_uffd u;
+	pthread_t ts, to;
+	int ofd;
+
+	if (kt_stock())
+		SKIP("stock holds rtnl across this copy");
+	kt_uffd_init(&u);
+	ofd = kt_attach(kt_ifname(name, "o"), IFF_TUN | IFF_NO_PI, NULL);
+	uioctl_start(&slow, &ts, fd, cmd, arg_of ? arg_of(u.page) : u.page);
+	kt_uffd_wait(&u);
+	uioctl_start(&other, &to, ofd, TUNGETIFF, &ifr);
+	if (poll(&(struct pollfd){ .fd = other.done[0], .events = POLLIN }, 1, KT_WAIT_MS) != 1)
+		FAIL_CHECK("%s: rtnl is held while it sleeps in its user copy", what);
+	kt_uffd_fill(&u, content);
+	uioctl_join(&slow, ts);
+	uioctl_join(&other, to);
+	EXPECT_EQ(other.ret, 0);
+	close(ofd);
+	kt_uffd_uninit(&u);
+	errno = slow.err;
+	return slow.ret;
+}
+
+static uint8_t page_content[65536];
+
+static int tap_fd(void)
+{
+	char name[IFNAMSIZ];
+
+	return kt_attach(kt_ifname(name, "c"), IFF_TAP | IFF_NO_PI, NULL);
+}
+
+TEST(rtnl_free_txfilter_copy)
+{
+	struct tun_filter *f = (struct tun_filter *)page_content;
+	int fd = tap_fd();
+
+	f->flags = 0;
+	f->count = 1;
+	memcpy(f->addr, peer_mac, 6);
+	EXPECT_EQ(ioctl_at_copy(fd, TUNSETTXFILTER, NULL, page_content, "TUNSETTXFILTER"), 1);
+	close(fd);
+}
+
+static struct sock_filter accept_all[] = { BPF_STMT(BPF_RET | BPF_K, 0xffff) };
+static struct sock_fprog slow_prog = { 1, NULL };
+
+/* A program in place whose instructions are on the slow page. */
+static void *slow_insns(uint8_t *page)
+{
+	slow_prog.filter = (struct sock_filter *)page;
+	return &slow_prog;
+}
+
+TEST(rtnl_free_attachfilter_copy)
+{
+	struct sock_fprog *p = (struct sock_fprog *)page_content, got;
+	int fd = tap_fd();
+
+	p->len = 1;
+	p->filter = accept_all;
+	EXPECT_EQ(ioctl_at_copy(fd, TUNATTACHFILTER, NULL, page_content, "TUNATTACHFILTER"), 0);
+	memcpy(page_content, accept_all, sizeof(accept_all));
+	EXPECT_EQ(ioctl_at_copy(fd, TUNATTACHFILTER, slow_insns, page_content,
+				"TUNATTACHFILTER's program"), 0);
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(ioctl(fd, TUNGETFILTER, &got));
+	EXPECT_EQ(got.len, 1);
+	EXPECT_EQ(ioctl_at_copy(fd, TUNGETFILTER, NULL, page_content, "TUNGETFILTER"), 0);
+	close(fd);
+}
+
+TEST(rtnl_free_int_copies)
+{
+	int fd = tap_fd(), v;
+
+	memset(page_content, 0, sizeof(page_content));
+	*(int *)page_content = 4096;
+	EXPECT_EQ(ioctl_at_copy(fd, TUNSETSNDBUF, NULL, page_content, "TUNSETSNDBUF"), 0);
+	ASSERT_OK(ioctl(fd, TUNGETSNDBUF, &v));
+	EXPECT_EQ(v, 4096);
+	*(int *)page_content = 12;
+	EXPECT_EQ(ioctl_at_copy(fd, TUNSETVNETHDRSZ, NULL, page_content, "TUNSETVNETHDRSZ"), 0);
+	ASSERT_OK(ioctl(fd, TUNGETVNETHDRSZ, &v));
+	EXPECT_EQ(v, 12);
+	EXPECT_EQ(ioctl_at_copy(fd, TUNGETSNDBUF, NULL, page_content, "TUNGETSNDBUF"), 0);
+	EXPECT_EQ(ioctl_at_copy(fd, TUNGETVNETHDRSZ, NULL, page_content, "TUNGETVNETHDRSZ"), 0);
+	close(fd);
+}
+
+TEST(rtnl_free_getiff_copy)
+{
+	int fd = tap_fd();
+
+	EXPECT_EQ(ioctl_at_copy(fd, TUNGETIFF, NULL, page_content, "TUNGETIFF"), 0);
+	close(fd);
+}
+
+TEST(rtnl_free_setifindex_copy)
+{
+	int fd = kt_open_node(0);
+
+	*(int *)page_content = 0;
+	EXPECT_EQ(ioctl_at_copy(fd, TUNSETIFINDEX, NULL, page_content, "TUNSETIFINDEX"), 0);
 	close(fd);
 }

@@ -60,6 +60,11 @@ static int enable(struct ktun_dev *kdev, struct ktun_file *kfile)
 		list_del_init(&kfile->disabled_node);
 		kdev->numdisabled--;
 		kfile->disabled = false;
+	} else {
+		/* A new attachment: writes framed before it must not land
+		 * here (pkt.c). Published by the rcu_assign_pointer() below.
+		 */
+		WRITE_ONCE(kfile->attach_gen, kfile->attach_gen + 1);
 	}
 	kfile->index = n;
 	rcu_assign_pointer(kdev->queues[n], kfile);
@@ -174,7 +179,9 @@ out:
 /*
  * The device is being unregistered (ip link del, namespace exit, rmmod):
  * from ndo_uninit. Open files stay open, detached; their sleepers wake and
- * every later call on them fails with EBADFD.
+ * every later call on them fails with EBADFD, except the ones an
+ * unattached file may make (TUNSETIFF attaches it afresh, as on stock;
+ * TUNSETIFINDEX, TUNGETFEATURES, SIOCGSKNS).
  */
 void ktun_iff_detach_all(struct ktun_dev *kdev)
 {

@@ -13,14 +13,15 @@
  * Locking and lifetime
  * --------------------
  * rtnl_lock protects the attachment between the two: kdev->queues[],
- * kdev->numqueues, the disabled list, kfile->kdev, kfile->index and
- * kfile->disabled, and every configuration field of a ktun_dev (flags,
- * owner, group, vnet_hdr_sz, filters). Every ioctl that touches a device
- * runs under rtnl, as do attach and detach, so they are serialised against
- * each other and against netdev registration and deletion. No user memory
- * is touched under rtnl: an ioctl copies its argument in before taking it
- * and its result out after dropping it (struct ktun_ioctl_arg), so a
- * buffer that faults slowly (FUSE, userfaultfd) stalls only its caller.
+ * kdev->numqueues, the disabled list, kfile->kdev, kfile->attach_gen,
+ * kfile->index and kfile->disabled, and every configuration field of a
+ * ktun_dev (flags, owner, group, vnet_hdr_sz, filters). Every ioctl that
+ * touches a device runs under rtnl, as do attach and detach, so they are
+ * serialised against each other and against netdev registration and
+ * deletion. No user memory is touched under rtnl: an ioctl copies its
+ * argument in before taking it and its result out after dropping it
+ * (struct ktun_ioctl_arg), so a buffer that faults slowly (FUSE,
+ * userfaultfd) stalls only its own caller.
  *
  * An attached file is enabled (in kdev->queues[], fed by transmit) or, on a
  * multi-queue device after TUNSETQUEUE/IFF_DETACH_QUEUE, disabled (on
@@ -35,7 +36,12 @@
  *     read() and write() (process context) find their device through
  *     kfile->kdev under rcu_read_lock and never hold a reference to it
  *     across a sleep or a user copy: a write copies the packet first and
- *     looks the device up again under rcu_read_lock_bh to inject it.
+ *     looks the device up again under rcu_read_lock_bh to inject it. The
+ *     file may have been re-attached in between (TUNSETIFF after a
+ *     delete), so the write captures kfile->attach_gen with the framing
+ *     and injects only if it is unchanged. attach_gen is bumped before
+ *     kfile->kdev is published (rcu_assign_pointer orders it); readers
+ *     load kfile->kdev, then smp_rmb(), then attach_gen.
  *   - Each queue is a ptr_ring: multi-producer (ndo_start_xmit on any CPU,
  *     serialised by the ring's producer lock), multi-consumer (readers of
  *     one fd, and the purge on detach, serialised by its consumer lock).
@@ -135,6 +141,8 @@ struct ktun_dev {
 struct ktun_file {
 	/* RCU; written under rtnl. NULL when not attached. */
 	struct ktun_dev __rcu	*kdev;
+	/* under rtnl, read with READ_ONCE: bumped on every attach (see top) */
+	unsigned int		attach_gen;
 	/* under rtnl: this file's slot in kdev->queues[], when enabled */
 	u16			index;
 	/* under rtnl: attached but taken out of service by IFF_DETACH_QUEUE */

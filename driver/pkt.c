@@ -7,7 +7,10 @@
  *
  * Neither path holds a device reference while it copies: each looks the
  * device up under RCU before and after, and treats a vanished device as a
- * detached file (EBADFD).
+ * detached file (EBADFD). A file may even be attached to another device
+ * by then (TUNSETIFF after a delete): the framing carries the attachment
+ * it was read from (kfile->attach_gen), and a packet framed for one
+ * attachment never enters another.
  */
 #include <linux/etherdevice.h>
 #include <linux/ip.h>
@@ -27,7 +30,21 @@
 struct framing {
 	unsigned int	flags;		/* 0: not attached */
 	int		vnet_hdr_sz;
+	/* the attachment it was read from; compared, never dereferenced */
+	const struct net_device *dev;
+	unsigned int	attach_gen;
 };
+
+/*
+ * Under RCU: @kfile's attachment generation, with @kdev just loaded from
+ * kfile->kdev. Pairs with enable() (iff.c), which bumps the generation
+ * before rcu_assign_pointer() publishes the device.
+ */
+static unsigned int attach_gen_of(struct ktun_file *kfile)
+{
+	smp_rmb(); /* kfile->kdev before attach_gen; see above */
+	return READ_ONCE(kfile->attach_gen);
+}
 
 static void framing_of(struct ktun_file *kfile, struct framing *f)
 {
@@ -39,6 +56,8 @@ static void framing_of(struct ktun_file *kfile, struct framing *f)
 	if (kdev) {
 		f->flags = READ_ONCE(kdev->flags) | KTUN_ATTACHED;
 		f->vnet_hdr_sz = READ_ONCE(kdev->vnet_hdr_sz);
+		f->dev = kdev->dev;
+		f->attach_gen = attach_gen_of(kfile);
 	}
 	rcu_read_unlock();
 }
@@ -231,7 +250,9 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 	local_bh_disable();
 	rcu_read_lock();
 	kdev = rcu_dereference(kfile->kdev);
-	if (unlikely(!kdev)) {
+	/* Gone, or attached anew since the framing was read: as gone. */
+	if (unlikely(!kdev || kdev->dev != f.dev ||
+		     attach_gen_of(kfile) != f.attach_gen)) {
 		err = -EBADFD;
 		goto err_unlock;
 	}

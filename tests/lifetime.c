@@ -713,3 +713,69 @@ TEST(churn)
 			FAIL("round %d (pattern %d): %s still exists", i, i % 5, name);
 	}
 }
+
+struct uwriter {
+	int fd;
+	const void *buf;
+	size_t len;
+	ssize_t ret;
+	int err;
+};
+
+static void *uwrite_main(void *arg)
+{
+	struct uwriter *w = arg;
+
+	errno = 0;
+	w->ret = write(w->fd, w->buf, w->len);
+	w->err = errno;
+	return NULL;
+}
+
+/*
+ * A write that sleeps in its user copy while its TAP device is deleted and
+ * the fd attaches to a new TUN device (TUNSETIFF after a delete is legal)
+ * must not inject its TAP frame into the TUN device: it was framed for a
+ * device that is gone, and fails with EBADFD as a write to it would.
+ */
+TEST(write_framed_for_deleted_device)
+{
+	char tap[IFNAMSIZ], tun[IFNAMSIZ];
+	static uint8_t frame[65536];
+	struct uwriter w = { 0 };
+	struct kt_uffd u;
+	pthread_t t;
+	int fd;
+
+	if (kt_stock())
+		SKIP("stock holds the device across a write: its delete would wait for it");
+	kt_uffd_init(&u);
+	fd = kt_attach(kt_ifname(tap, "w"), IFF_TAP | IFF_NO_PI, NULL);
+	kt_up(tap);
+	w.fd = fd;
+	w.buf = u.page;
+	w.len = 60;
+	ASSERT_EQ(pthread_create(&t, NULL, uwrite_main, &w), 0);
+	kt_uffd_wait(&u);
+
+	kt_del(tap);
+	ASSERT_OK(kt_setiff(fd, kt_ifname(tun, "w"), IFF_TUN | IFF_NO_PI, NULL));
+	kt_up(tun);
+	/* an Ethernet frame carrying an IPv4 header */
+	memset(frame, 0xff, 12);
+	frame[12] = 0x08;
+	frame[13] = 0x00;
+	frame[14] = 0x45;
+	kt_uffd_fill(&u, frame);
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	EXPECT_EQ(w.ret, -1);
+	EXPECT_EQ(w.err, EBADFD);
+	EXPECT_EQ(kt_stat(tun, "rx_packets"), 0);
+	/* the fd works on its new device */
+	memset(frame, 0, 20);
+	frame[0] = 0x45;
+	EXPECT_EQ(write(fd, frame, 20), 20);
+	EXPECT_EQ(kt_stat(tun, "rx_packets"), 1);
+	close(fd);
+	kt_uffd_uninit(&u);
+}

@@ -240,6 +240,8 @@ static int attach_existing(struct ktun_file *kfile, struct net_device *dev,
 			   unsigned int flags)
 {
 	struct ktun_dev *kdev = netdev_priv(dev);
+	unsigned int old_flags;
+	bool first;
 	int ret;
 
 	if (flags & IFF_TUN_EXCL)
@@ -252,14 +254,27 @@ static int attach_existing(struct ktun_file *kfile, struct net_device *dev,
 	if (!may_attach(kdev))
 		return -EPERM;
 
-	ret = enable(kdev, kfile);
-	if (ret)
-		return ret;
-	/* The first queue of a device sets its features, as with stock tun. */
-	if (kdev->numqueues + kdev->numdisabled == 1) {
-		WRITE_ONCE(kdev->flags, (kdev->flags & ~KTUN_IFF_FEATURES) |
+	/*
+	 * The first queue of a device sets its features, as with stock tun,
+	 * and before the queue is published: a packet the stack offloaded
+	 * for the previous owner must not reach a reader that cannot take it
+	 * (read() copes if one still does, from a transmit already past the
+	 * feature check).
+	 */
+	old_flags = kdev->flags;
+	first = !kdev->numqueues && !kdev->numdisabled;
+	if (first) {
+		WRITE_ONCE(kdev->flags, (old_flags & ~KTUN_IFF_FEATURES) |
 					(flags & KTUN_IFF_FEATURES));
 		netdev_update_features(dev);
+	}
+	ret = enable(kdev, kfile);
+	if (ret) {
+		if (first) {
+			WRITE_ONCE(kdev->flags, old_flags);
+			netdev_update_features(dev);
+		}
+		return ret;
 	}
 	netdev_state_change(dev);
 	return 0;

@@ -298,6 +298,28 @@ err_count:
 }
 
 /*
+ * Can a reader with framing @f take @skb? Offloads are off without the
+ * virtio-net header (vnet.c), and the first reader's flags are set before
+ * its queue is published (iff.c), but a transmit already past the stack's
+ * feature check can still queue a GSO or CHECKSUM_PARTIAL packet. A
+ * checksum is finished here; a GSO packet is not split (a read returns one
+ * packet and there is nowhere to keep the rest), it is dropped, as a
+ * packet the reader was never meant to see. So is one from a device this
+ * file is no longer attached to (the pop raced a delete and re-attach).
+ */
+static bool readable(struct sk_buff *skb, const struct framing *f)
+{
+	if (unlikely(skb->dev != f->dev))
+		return false;
+	if (f->flags & IFF_VNET_HDR)
+		return true;
+	if (unlikely(skb_is_gso(skb)))
+		return false;
+	return likely(skb->ip_summed != CHECKSUM_PARTIAL) ||
+	       !skb_checksum_help(skb);
+}
+
+/*
  * Process context. One packet per call; a buffer too small gets the head
  * of the packet, and TUN_PKT_STRIP in its tun_pi when it has one.
  */
@@ -318,28 +340,21 @@ ssize_t ktun_pkt_read(struct ktun_file *kfile, struct iov_iter *to,
 	if (!avail)
 		return 0;
 
-	skb = ktun_queue_pop(kfile, nonblock, &err);
-	if (!skb)
-		return err;
-	framing_of(kfile, &f);
-	flags = f.flags;
-	if (!flags) {
-		err = -EBADFD;
-		goto err_free;
-	}
-	if (!(flags & IFF_VNET_HDR)) {
-		/* Offloads are off without the header (vnet.c), but a packet
-		 * queued before they went off may still need finishing.
-		 */
-		if (unlikely(skb_is_gso(skb))) {
-			err = -EINVAL;
+	for (;;) {
+		skb = ktun_queue_pop(kfile, nonblock, &err);
+		if (!skb)
+			return err;
+		framing_of(kfile, &f);
+		flags = f.flags;
+		if (!flags) {
+			err = -EBADFD;
 			goto err_free;
 		}
-		if (unlikely(skb->ip_summed == CHECKSUM_PARTIAL) &&
-		    skb_checksum_help(skb)) {
-			err = -EINVAL;
-			goto err_free;
-		}
+		if (likely(readable(skb, &f)))
+			break;
+		/* Never fail the read for it: drop, count, take the next. */
+		count_drop(kfile, DROP_TX);
+		kfree_skb(skb);
 	}
 
 	total = skb->len + (flags & IFF_VNET_HDR ? f.vnet_hdr_sz : 0);

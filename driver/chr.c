@@ -32,10 +32,16 @@ static int ktun_chr_open(struct inode *inode, struct file *file)
 	if (ret)
 		goto err_free;
 	kfile->net = get_net(current->nsproxy->net_ns);
+	ret = ktun_lsm_file_init(kfile);
+	if (ret)
+		goto err_net;
 	file->private_data = kfile;
 	ktun_obj_created();
 	return stream_open(inode, file);
 
+err_net:
+	put_net(kfile->net);
+	ktun_queue_uninit(kfile);
 err_free:
 	kfree(kfile);
 	return ret;
@@ -47,6 +53,7 @@ static int ktun_chr_release(struct inode *inode, struct file *file)
 	struct ktun_file *kfile = file->private_data;
 
 	ktun_iff_detach(kfile);
+	ktun_lsm_file_uninit(kfile);
 	ktun_queue_uninit(kfile);
 	put_net(kfile->net);
 	kfree(kfile);

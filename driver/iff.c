@@ -11,6 +11,7 @@
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/rtnetlink.h>
+#include <linux/security.h>
 
 #include "ktun.h"
 
@@ -35,7 +36,10 @@ static bool may_attach(const struct ktun_dev *kdev)
 	return ns_capable(dev_net(kdev->dev)->user_ns, CAP_NET_ADMIN);
 }
 
-/* Puts @kfile in service as the last queue of @kdev; it is whole when seen. */
+/*
+ * Puts @kfile in service as the last queue of @kdev; it is whole when seen.
+ * Every attach passes the LSM's check here, as every stock tun_attach().
+ */
 static int enable(struct ktun_dev *kdev, struct ktun_file *kfile)
 {
 	struct net_device *dev = kdev->dev;
@@ -43,6 +47,9 @@ static int enable(struct ktun_dev *kdev, struct ktun_file *kfile)
 	int ret;
 
 	ASSERT_RTNL();
+	ret = security_tun_dev_attach(kfile->sk, kdev->security);
+	if (ret)
+		return ret;
 	if (n + kdev->numdisabled >= 1 && !(kdev->flags & IFF_MULTI_QUEUE) &&
 	    !kfile->disabled)
 		return -EBUSY;
@@ -117,9 +124,14 @@ int ktun_iff_set_queue(struct ktun_file *kfile, unsigned int flags)
 	if (!kdev)
 		return -EINVAL;
 	if (flags & IFF_ATTACH_QUEUE) {
-		/* The file was let in by TUNSETIFF; as stock, not asked again. */
+		/* The file was let in by TUNSETIFF; as stock, only the LSM is
+		 * asked again.
+		 */
 		if (!kfile->disabled)
 			return -EINVAL;
+		ret = security_tun_dev_attach_queue(kdev->security);
+		if (ret)
+			return ret;
 		ret = enable(kdev, kfile);
 	} else if (flags & IFF_DETACH_QUEUE) {
 		if (!(kdev->flags & IFF_MULTI_QUEUE) || kfile->disabled)
@@ -253,6 +265,9 @@ static int attach_existing(struct ktun_file *kfile, struct net_device *dev,
 		return -EINVAL;
 	if (!may_attach(kdev))
 		return -EPERM;
+	ret = security_tun_dev_open(kdev->security);
+	if (ret)
+		return ret;
 
 	/*
 	 * The first queue of a device sets its features, as with stock tun,
@@ -292,6 +307,9 @@ static struct net_device *create(struct ktun_file *kfile, const char *name,
 
 	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
 		return ERR_PTR(-EPERM);
+	ret = security_tun_dev_create();
+	if (ret)
+		return ERR_PTR(ret);
 	if (!*name)
 		name = type == IFF_TAP ? "tap%d" : "tun%d";
 

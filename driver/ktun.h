@@ -134,6 +134,8 @@ struct ktun_dev {
 	/* RCU; written under rtnl */
 	struct ktun_txfilter __rcu *txfilter;
 	struct ktun_bpf __rcu	*bpf;
+	/* the LSM's blob (security_tun_dev_*); from ndo_init to destruct */
+	void			*security;
 	/* RCU; written under rtnl. Slots [0, numqueues) are in use. */
 	struct ktun_file __rcu	*queues[KTUN_MAX_QUEUES];
 };
@@ -160,6 +162,8 @@ struct ktun_file {
 	/* readers and pollers; woken on transmit and on detach */
 	wait_queue_head_t	wq;
 	struct fasync_struct	*fasync;
+	/* what security_tun_dev_attach() labels (lsm.c); lives with the file */
+	struct sock		*sk;
 };
 
 /*
@@ -206,6 +210,10 @@ void ktun_iff_detach(struct ktun_file *kfile);
 void ktun_iff_detach_all(struct ktun_dev *kdev);
 void ktun_iff_wake_writers(struct ktun_dev *kdev);
 unsigned int ktun_iff_flags(const struct ktun_dev *kdev);
+
+/* lsm.c: the socket of a file that the LSM hooks label */
+int ktun_lsm_file_init(struct ktun_file *kfile);
+void ktun_lsm_file_uninit(struct ktun_file *kfile);
 
 /* net.c: the net_device side */
 extern struct rtnl_link_ops ktun_link_ops;

@@ -10,6 +10,7 @@
 #include <linux/if_arp.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
+#include <linux/security.h>
 #include <linux/virtio_net.h>
 #include <net/rtnetlink.h>
 
@@ -19,9 +20,18 @@
 
 static int ktun_net_init_dev(struct net_device *dev)
 {
+	struct ktun_dev *kdev = netdev_priv(dev);
+	int ret;
+
 	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
 	if (!dev->tstats)
 		return -ENOMEM;
+	/* Freed by ktun_net_destruct(), which a failed register runs too. */
+	ret = security_tun_dev_alloc_security(&kdev->security);
+	if (ret) {
+		free_percpu(dev->tstats);
+		return ret;
+	}
 	ktun_obj_created();
 	return 0;
 }
@@ -38,6 +48,9 @@ static void ktun_net_uninit_dev(struct net_device *dev)
 /* The last word on a device: after uninit and a grace period. */
 static void ktun_net_destruct(struct net_device *dev)
 {
+	struct ktun_dev *kdev = netdev_priv(dev);
+
+	security_tun_dev_free_security(kdev->security);
 	free_percpu(dev->tstats);
 	ktun_obj_destroyed();
 }

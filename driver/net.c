@@ -75,10 +75,18 @@ static int ktun_net_stop(struct net_device *dev)
 static netdev_tx_t ktun_net_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct ktun_dev *kdev = netdev_priv(dev);
+	u16 txq = skb_get_queue_mapping(skb);
 	struct ktun_file *kfile;
 
 	rcu_read_lock();
-	kfile = rcu_dereference(kdev->queues[skb_get_queue_mapping(skb)]);
+	/*
+	 * The core caps the mapping at real_num_tx_queues, which trails
+	 * numqueues while a queue retires (iff.c): a stale one is dropped,
+	 * as by stock, and never indexes past the queues in use.
+	 */
+	if (unlikely(txq >= READ_ONCE(kdev->numqueues)))
+		goto drop;
+	kfile = rcu_dereference(kdev->queues[txq]);
 	if (unlikely(!kfile))
 		goto drop;
 	if (unlikely(rcu_access_pointer(kdev->txfilter) ||

@@ -466,6 +466,34 @@ TEST_F(dev, write_pi_proto_as_given)
 	EXPECT_EQ(kt_stat(self->name, "rx_packets"), 2);
 }
 
+/*
+ * A tun_pi with proto 0 on TUN names no protocol: stock hands the packet
+ * to the stack, which drops it, and the write succeeds; ktun refuses it
+ * with EINVAL and counts it in rx_dropped (README: differences).
+ */
+TEST_F(dev, write_pi_proto_0)
+{
+	unsigned long long drops;
+	uint8_t buf[128];
+	ssize_t r;
+	size_t n;
+
+	dev_open(self, IFF_TUN);
+	n = good_packet(buf, KT_PI, self->name);
+	buf[2] = buf[3] = 0;
+	drops = kt_stat(self->name, "rx_dropped");
+	errno = 0;
+	r = write(self->fd, buf, n);
+	if (kt_stock()) {
+		EXPECT_EQ(r, n);
+	} else {
+		EXPECT_EQ(r, -1);
+		EXPECT_EQ(errno, EINVAL);
+		EXPECT_EQ(kt_stat(self->name, "rx_dropped"), drops + 1);
+		EXPECT_EQ(kt_stat(self->name, "rx_packets"), 0);
+	}
+}
+
 TEST_F(dev, write_tap_short_frame_einval)
 {
 	uint8_t buf[64] = { 0 };

@@ -5,8 +5,8 @@
  * where stock calls it, so a security module's "no" stops the same
  * operations. Checked with the BPF LSM: a program on one hook refuses
  * (EPERM) for this test's process only, and the test sees which of create,
- * attach to an existing device, and TUNSETQUEUE fail. The same test runs
- * against stock. Skipped where the BPF LSM is not active
+ * attach to an existing device, and TUNSETQUEUE fail; and that every
+ * device's blob is freed. The same tests run against stock. Skipped where the BPF LSM is not active
  * (/sys/kernel/security/lsm).
  *
  *   test process --TUNSETIFF/TUNSETQUEUE--> driver --security_tun_dev_X()-->
@@ -114,25 +114,12 @@ static long sys_bpf(int cmd, union bpf_attr *attr)
 	return syscall(SYS_bpf, cmd, attr, sizeof(*attr));
 }
 
-/*
- * Puts a program on LSM hook @hook that returns -EPERM when the calling
- * process is this one and 0 otherwise. Returns the fd holding it attached.
- */
-static int deny_on(const char *hook)
+/* Loads @prog for LSM hook @hook and attaches it; returns the fd holding it. */
+static int attach_prog(const char *hook, const struct bpf_insn *prog, unsigned int n)
 {
-	char fn[64];
-	struct bpf_insn prog[] = {
-		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_current_pid_tgid },
-		{ .code = BPF_ALU64 | BPF_RSH | BPF_K, .dst_reg = BPF_REG_0, .imm = 32 },
-		{ .code = BPF_JMP | BPF_JNE | BPF_K, .dst_reg = BPF_REG_0, .off = 2,
-		  .imm = getpid() },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -EPERM },
-		{ .code = BPF_JMP | BPF_EXIT },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
 	static char log[4096];
 	union bpf_attr a;
+	char fn[64];
 	int pfd, lfd;
 
 	snprintf(fn, sizeof(fn), "bpf_lsm_%s", hook);
@@ -141,7 +128,7 @@ static int deny_on(const char *hook)
 	a.expected_attach_type = BPF_LSM_MAC;
 	a.attach_btf_id = vmlinux_func_id(fn);
 	a.insns = (unsigned long)prog;
-	a.insn_cnt = sizeof(prog) / sizeof(prog[0]);
+	a.insn_cnt = n;
 	a.license = (unsigned long)"GPL";
 	a.log_buf = (unsigned long)log;
 	a.log_size = sizeof(log);
@@ -156,6 +143,63 @@ static int deny_on(const char *hook)
 		FAIL("attaching the program to %s: %s", hook, kt_errname(errno));
 	close(pfd);
 	return lfd;
+}
+
+/*
+ * Puts a program on LSM hook @hook that returns -EPERM when the calling
+ * process is this one and 0 otherwise. Returns the fd holding it attached.
+ */
+static int deny_on(const char *hook)
+{
+	struct bpf_insn prog[] = {
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_current_pid_tgid },
+		{ .code = BPF_ALU64 | BPF_RSH | BPF_K, .dst_reg = BPF_REG_0, .imm = 32 },
+		{ .code = BPF_JMP | BPF_JNE | BPF_K, .dst_reg = BPF_REG_0, .off = 2,
+		  .imm = getpid() },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -EPERM },
+		{ .code = BPF_JMP | BPF_EXIT },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return attach_prog(hook, prog, sizeof(prog) / sizeof(prog[0]));
+}
+
+/* Puts a program on @hook that adds 1 to slot @slot of array map @map. */
+static int count_on(const char *hook, int map, int slot)
+{
+	struct bpf_insn prog[] = {
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map },
+		{ 0 },
+		{ .code = BPF_ST | BPF_MEM | BPF_W, .dst_reg = BPF_REG_10, .off = -4,
+		  .imm = slot },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2, .imm = -4 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_map_lookup_elem },
+		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = BPF_REG_0, .off = 2 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_0,
+		  .src_reg = BPF_REG_1, .imm = BPF_ADD },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return attach_prog(hook, prog, sizeof(prog) / sizeof(prog[0]));
+}
+
+static uint64_t map_get(int map, uint32_t slot)
+{
+	union bpf_attr a;
+	uint64_t v = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = map;
+	a.key = (unsigned long)&slot;
+	a.value = (unsigned long)&v;
+	ASSERT_OK(sys_bpf(BPF_MAP_LOOKUP_ELEM, &a));
+	return v;
 }
 
 /* What each operation gives while @hook refuses: 0 or an errno. */
@@ -251,4 +295,60 @@ TEST(hook_attach)
 TEST(hook_attach_queue)
 {
 	check_hook("tun_dev_attach_queue", 0, 0, EPERM);
+}
+
+/*
+ * Every device's LSM blob is freed: tun_dev_alloc_security and
+ * tun_dev_free_security are called in pairs, also when an attach is
+ * refused after the device was registered (create, then unregister).
+ * Counted by a program on each hook (all processes: a device may be freed
+ * from another context); nothing else makes tun devices meanwhile.
+ */
+TEST(security_blob_alloc_free_pair)
+{
+	char n1[IFNAMSIZ], n2[IFNAMSIZ], n3[IFNAMSIZ], n4[IFNAMSIZ];
+	union bpf_attr a;
+	int map, la, lf, ld, fd1, fd2, fd;
+	uint64_t alloc, freed;
+	int i;
+
+	if (!bpf_lsm_active())
+		SKIP("the BPF LSM is not active (lsm= on the kernel command line)");
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 2;
+	map = sys_bpf(BPF_MAP_CREATE, &a);
+	ASSERT_OK(map);
+	la = count_on("tun_dev_alloc_security", map, 0);
+	lf = count_on("tun_dev_free_security", map, 1);
+
+	fd1 = kt_attach(kt_ifname(n1, "s"), IFF_TUN | IFF_NO_PI, NULL);
+	fd2 = kt_attach(kt_ifname(n2, "s"), IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
+	fd = kt_attach(kt_ifname(n3, "s"), IFF_TUN | IFF_NO_PI, NULL);
+	kt_set_persist(fd, 1);
+	close(fd);
+	/* refused at attach, after the device was registered */
+	ld = deny_on("tun_dev_attach");
+	fd = kt_open_node(0);
+	EXPECT_ERRNO(kt_setiff(fd, kt_ifname(n4, "s"), IFF_TUN | IFF_NO_PI, NULL), EPERM);
+	close(fd);
+	close(ld);
+	close(fd1);
+	close(fd2);
+	fd = kt_attach(n3, IFF_TUN | IFF_NO_PI, NULL);
+	kt_set_persist(fd, 0);
+	close(fd);
+
+	alloc = map_get(map, 0);
+	/* devices are freed once rtnl is released; wait for the last */
+	for (i = 0; i < 1000 && map_get(map, 1) < alloc; i++)
+		usleep(10000);
+	freed = map_get(map, 1);
+	EXPECT_EQ(alloc, 4);
+	EXPECT_EQ(freed, alloc);
+	close(la);
+	close(lf);
+	close(map);
 }

@@ -19,7 +19,6 @@
 
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
-#include <linux/userfaultfd.h>
 
 #include "harness.h"
 #include "ktun.h"
@@ -297,61 +296,6 @@ static inline void kt_mac(const char *dev, uint8_t mac[6])
 	fclose(f);
 	for (i = 0; i < 6; i++)
 		mac[i] = m[i];
-}
-
-/*
- * A page that is not there until the test says so (userfaultfd): a system
- * call copying into or out of it sleeps inside the kernel, at the copy,
- * until kt_uffd_fill(). How a test stops a write or an ioctl exactly at its
- * user copy, to check what the driver holds there. Skips the test when the
- * kernel offers no userfaultfd.
- */
-struct kt_uffd {
-	int fd;
-	uint8_t *page;
-	size_t size;
-};
-
-static inline void kt_uffd_init(struct kt_uffd *u)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-
-	u->size = sysconf(_SC_PAGESIZE);
-	u->fd = syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (u->fd < 0)
-		SKIP("userfaultfd: %s", kt_errname(errno));
-	ASSERT_OK(ioctl(u->fd, UFFDIO_API, &api));
-	u->page = mmap(NULL, u->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_TRUE(u->page != MAP_FAILED);
-	reg.range.start = (unsigned long)u->page;
-	reg.range.len = u->size;
-	ASSERT_OK(ioctl(u->fd, UFFDIO_REGISTER, &reg));
-}
-
-/* Waits until some task faults on the page: it now sleeps at its copy. */
-static inline void kt_uffd_wait(struct kt_uffd *u)
-{
-	struct uffd_msg msg;
-
-	ASSERT_EQ(read(u->fd, &msg, sizeof(msg)), sizeof(msg));
-	ASSERT_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
-}
-
-/* Maps a copy of @src (one page) there: the sleeping copy goes on. */
-static inline void kt_uffd_fill(struct kt_uffd *u, const void *src)
-{
-	struct uffdio_copy c = {
-		.dst = (unsigned long)u->page, .src = (unsigned long)src, .len = u->size,
-	};
-
-	ASSERT_OK(ioctl(u->fd, UFFDIO_COPY, &c));
-}
-
-static inline void kt_uffd_uninit(struct kt_uffd *u)
-{
-	munmap(u->page, u->size);
-	close(u->fd);
 }
 
 /* The system call task @tid of process @pid sleeps in, or -1 if it runs. */

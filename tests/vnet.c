@@ -15,7 +15,6 @@
 
 #include <netinet/tcp.h>
 #include <sys/mman.h>
-#include <linux/if_link.h>
 #include <linux/virtio_net.h>
 
 #include "net.h"
@@ -729,91 +728,6 @@ TEST_F(vnet, write_gso_type_mismatch_tun)
 	h.hdr_len = 60;
 	h.csum_start = 40;
 	check_gso_refused(self, "IPv6 packet with TCPV4 GSO", &h, ip, n);
-}
-
-/*
- * A file attaching to a persistent device sets its features (here: no
- * virtio-net header, so no TSO) before its queue goes live: a packet
- * offloaded for the previous owner must not reach a reader that cannot
- * take it. Seen from outside in the RTM_NEWLINK the feature change sends
- * (IFLA_EVENT_FEATURES): at that point no queue is attached yet.
- */
-struct feat_event {
-	int seen;
-	long long numqueues;
-	int vnet_hdr;
-};
-
-static void feat_event_parse(const struct nlmsghdr *h, int ifindex, struct feat_event *ev)
-{
-	const struct ifinfomsg *ifi = NLMSG_DATA(h);
-	const struct rtattr *a, *li, *d;
-	int len = IFLA_PAYLOAD(h), llen, dlen, features = 0;
-	long long nq = -1;
-	int vh = -1;
-
-	if (h->nlmsg_type != RTM_NEWLINK || ifi->ifi_index != ifindex)
-		return;
-	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == IFLA_EVENT)
-			features = *(const uint32_t *)RTA_DATA(a) == IFLA_EVENT_FEATURES;
-		if (a->rta_type != IFLA_LINKINFO)
-			continue;
-		llen = RTA_PAYLOAD(a);
-		for (li = RTA_DATA(a); RTA_OK(li, llen); li = RTA_NEXT(li, llen)) {
-			if (li->rta_type != IFLA_INFO_DATA)
-				continue;
-			dlen = RTA_PAYLOAD(li);
-			for (d = RTA_DATA(li); RTA_OK(d, dlen); d = RTA_NEXT(d, dlen)) {
-				if (d->rta_type == IFLA_TUN_NUM_QUEUES)
-					nq = *(const uint32_t *)RTA_DATA(d);
-				if (d->rta_type == IFLA_TUN_VNET_HDR)
-					vh = *(const uint8_t *)RTA_DATA(d);
-			}
-		}
-	}
-	if (features && !ev->seen) {
-		ev->seen = 1;
-		ev->numqueues = nq;
-		ev->vnet_hdr = vh;
-	}
-}
-
-TEST(reattach_features_before_queue_live)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
-	struct feat_event ev = { 0 };
-	static char buf[65536];
-	char name[IFNAMSIZ];
-	int fd, nl, ifindex;
-	ssize_t n;
-
-	if (kt_stock())
-		SKIP("stock keeps a device's offloads whatever its new reader's framing");
-	fd = kt_attach(kt_ifname(name, "a"),
-		       IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | IFF_VNET_HDR, NULL);
-	ASSERT_OK(ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)));
-	kt_set_persist(fd, 1);
-	close(fd);
-	ifindex = kt_nl_ifindex(name);
-	ASSERT_GT(ifindex, 0);
-
-	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-	ASSERT_OK(nl);
-	ASSERT_OK(bind(nl, (struct sockaddr *)&sa, sizeof(sa)));
-	fd = kt_attach(name, IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE, NULL);
-	while ((n = recv(nl, buf, sizeof(buf), 0)) > 0) {
-		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
-
-		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n))
-			feat_event_parse(h, ifindex, &ev);
-	}
-	close(nl);
-	ASSERT_TRUE(ev.seen);
-	EXPECT_EQ(ev.vnet_hdr, 0);
-	EXPECT_EQ(ev.numqueues, 0);
-	kt_set_persist(fd, 0);
-	close(fd);
 }
 
 /* ---- writing: every malformed header ---- */

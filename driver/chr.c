@@ -31,6 +31,7 @@ static int ktun_chr_open(struct inode *inode, struct file *file)
 	ret = ktun_queue_init(kfile);
 	if (ret)
 		goto err_free;
+	ktun_napi_init(kfile);
 	kfile->net = get_net(current->nsproxy->net_ns);
 	ret = ktun_lsm_file_init(kfile);
 	if (ret)

@@ -67,6 +67,7 @@ static int enable(struct ktun_dev *kdev, struct ktun_file *kfile)
 		list_del_init(&kfile->disabled_node);
 		kdev->numdisabled--;
 		kfile->disabled = false;
+		ktun_napi_start(kfile);
 	} else {
 		/* A new attachment: writes framed before it must not land
 		 * here (pkt.c). Published by the rcu_assign_pointer() below.
@@ -140,6 +141,7 @@ int ktun_iff_set_queue(struct ktun_file *kfile, unsigned int flags)
 		kfile->disabled = true;
 		list_add_tail(&kfile->disabled_node, &kdev->disabled);
 		kdev->numdisabled++;
+		ktun_napi_stop(kfile);
 		retire_queue(kdev, kfile);
 		ret = 0;
 	} else {
@@ -174,7 +176,9 @@ void ktun_iff_detach(struct ktun_file *kfile)
 		unpublish(kdev, kfile);
 	}
 	RCU_INIT_POINTER(kfile->kdev, NULL);
+	ktun_napi_stop(kfile);
 	retire_queue(kdev, kfile);
+	ktun_napi_del(kfile);
 
 	if (!kdev->numqueues && !kdev->numdisabled) {
 		netif_carrier_off(dev);
@@ -214,14 +218,17 @@ void ktun_iff_detach_all(struct ktun_dev *kdev)
 		batch = kfile;
 	}
 	kdev->numdisabled = 0;
-	for (kfile = batch; kfile; kfile = kfile->retiring_next)
+	for (kfile = batch; kfile; kfile = kfile->retiring_next) {
 		RCU_INIT_POINTER(kfile->kdev, NULL);
+		ktun_napi_stop(kfile);
+	}
 	/* 2. Wait until no transmit, read or write can see them. */
 	synchronize_net();
 	/* 3. Purge and wake. The files cannot be released meanwhile: their
 	 * release takes rtnl, which we hold.
 	 */
 	for (kfile = batch; kfile; kfile = kfile->retiring_next) {
+		ktun_napi_del(kfile);
 		ktun_queue_purge(kfile);
 		ktun_queue_wake(kfile, EPOLLERR | EPOLLHUP);
 	}
@@ -377,6 +384,8 @@ int ktun_iff_set(struct ktun_file *kfile, struct ifreq *ifr)
 		if (IS_ERR(dev))
 			return PTR_ERR(dev);
 	}
+	/* A write racing with this skips NAPI: harmless. */
+	ktun_napi_add(netdev_priv(dev), kfile, flags);
 
 	if (flags & IFF_NO_CARRIER)
 		netif_carrier_off(dev);

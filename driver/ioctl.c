@@ -94,17 +94,6 @@ static int put_int(struct ktun_ioctl_arg *a, int val)
 	return 0;
 }
 
-/*
- * ktun offers no eBPF steering or filter programs: "none" (-1) is what
- * every device has, and any program is refused.
- */
-static int set_ebpf(const struct ktun_ioctl_arg *a)
-{
-	if (a->copy_err)
-		return a->copy_err;
-	return a->val == -1 ? 0 : -EINVAL;
-}
-
 static int get_devnetns(struct ktun_dev *kdev)
 {
 	struct net *net = dev_net(kdev->dev);
@@ -276,8 +265,10 @@ long ktun_ioctl_attached(struct ktun_file *kfile, struct ktun_dev *kdev,
 		return get_devnetns(kdev);
 
 	case TUNSETSTEERINGEBPF:
+		return ktun_ebpf_set(kdev, &kdev->steering_prog, a);
+
 	case TUNSETFILTEREBPF:
-		return set_ebpf(a);
+		return ktun_ebpf_set(kdev, &kdev->filter_prog, a);
 
 	default:
 		/* Including TUNSETVNETBE/TUNGETVNETBE, which stock builds

@@ -54,14 +54,33 @@
  * by the core after unregister_netdevice, which runs ndo_uninit (detaching
  * every queue the same way) and a grace period before the free.
  *
+ * eBPF programs (ebpf.c) belong to the device: published under rtnl with
+ * rcu_assign_pointer, run under RCU on transmit, and the replaced one's
+ * reference dropped at once (the BPF core frees after a grace period).
+ * They live until the device is unregistered (ndo_uninit).
+ *
+ * NAPI (napi.c, IFF_NAPI): each file attached with IFF_NAPI owns a NAPI
+ * instance of its device, added at attach, disabled by IFF_DETACH_QUEUE,
+ * re-enabled by IFF_ATTACH_QUEUE, and on close or delete disabled, then
+ * after the caller's synchronize_net deleted (netif_napi_del waits another
+ * grace period before the file may be freed). State changes run under
+ * rtnl. Writers queue on kfile->napi_queue under its lock, which also
+ * guards kfile->napi_live: once stop clears it no write queues again, and
+ * a writer between queueing and napi_schedule() is inside RCU with BHs
+ * off, which the grace period before netif_napi_del waits out. The frags
+ * path holds kfile->napi_frags_lock from napi_get_frags() to
+ * napi_gro_frags(), across the user copy; stop takes it too.
+ *
  * A ktun_file lives as long as its struct file. Lock order: rtnl_lock, then
- * a ring's locks; the ring locks nest in nothing else of ours.
+ * napi_frags_lock, then a ring's locks or napi_queue.lock; these nest in
+ * nothing else of ours.
  */
 #ifndef _KTUN_H
 #define _KTUN_H
 
 #include <linux/filter.h>
 #include <linux/if_tun.h>
+#include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/ptr_ring.h>
 #include <linux/uidgid.h>
@@ -136,6 +155,9 @@ struct ktun_dev {
 	struct ktun_bpf __rcu	*bpf;
 	/* the LSM's blob (security_tun_dev_*); from ndo_init to destruct */
 	void			*security;
+	/* RCU; written under rtnl: eBPF programs of ebpf.c */
+	struct bpf_prog __rcu	*steering_prog;
+	struct bpf_prog __rcu	*filter_prog;
 	/* RCU; written under rtnl. Slots [0, numqueues) are in use. */
 	struct ktun_file __rcu	*queues[KTUN_MAX_QUEUES];
 };
@@ -164,6 +186,18 @@ struct ktun_file {
 	struct fasync_struct	*fasync;
 	/* what security_tun_dev_attach() labels (lsm.c); lives with the file */
 	struct sock		*sk;
+	/* napi.c: IFF_NAPI. Mode and state under rtnl; mode also written
+	 * with WRITE_ONCE under napi_frags_lock, read once per write.
+	 */
+	u8			napi_mode;	/* 0, IFF_NAPI[|IFF_NAPI_FRAGS] */
+	bool			napi_enabled;
+	/* under napi_queue.lock (and napi_frags_lock): writes may queue */
+	bool			napi_live;
+	/* written skbs for the poll; its lock: writers vs poll vs stop */
+	struct sk_buff_head	napi_queue;
+	/* protects napi.skb: one IFF_NAPI_FRAGS writer at a time */
+	struct mutex		napi_frags_lock;
+	struct napi_struct	napi;
 };
 
 /*
@@ -253,6 +287,29 @@ int ktun_filter_get(struct ktun_dev *kdev, struct sock_fprog *out);
 bool ktun_filter_attached(struct ktun_dev *kdev);
 void ktun_filter_uninit(struct ktun_dev *kdev);
 bool ktun_filter_xmit(struct ktun_dev *kdev, struct sk_buff *skb);
+
+/* ebpf.c: eBPF steering and filter programs */
+int ktun_ebpf_set(struct ktun_dev *kdev, struct bpf_prog __rcu **slot,
+		  const struct ktun_ioctl_arg *a);
+void ktun_ebpf_uninit(struct ktun_dev *kdev);
+bool ktun_ebpf_select_queue(struct ktun_dev *kdev, struct sk_buff *skb,
+			    u16 *queue);
+bool ktun_ebpf_filter(struct ktun_dev *kdev, struct sk_buff *skb);
+
+/* napi.c: IFF_NAPI and IFF_NAPI_FRAGS on the write path */
+void ktun_napi_init(struct ktun_file *kfile);
+void ktun_napi_add(struct ktun_dev *kdev, struct ktun_file *kfile,
+		   unsigned int flags);
+void ktun_napi_start(struct ktun_file *kfile);
+void ktun_napi_stop(struct ktun_file *kfile);
+void ktun_napi_del(struct ktun_file *kfile);
+int ktun_napi_receive(struct ktun_file *kfile, struct sk_buff *skb);
+struct sk_buff *ktun_napi_frags_alloc(struct ktun_file *kfile,
+				      struct iov_iter *from, size_t len,
+				      int *err);
+int ktun_napi_frags_receive(struct ktun_file *kfile);
+void ktun_napi_frags_abort(struct ktun_file *kfile);
+void ktun_napi_frags_done(struct ktun_file *kfile);
 
 /* vnet.c: the virtio-net header and the offloads it carries */
 int ktun_vnet_set_offload(struct ktun_dev *kdev, unsigned long arg);

@@ -43,6 +43,7 @@ static void ktun_net_uninit_dev(struct net_device *dev)
 
 	ktun_iff_detach_all(kdev);
 	ktun_filter_uninit(kdev);
+	ktun_ebpf_uninit(kdev);
 }
 
 /* The last word on a device: after uninit and a grace period. */
@@ -93,6 +94,9 @@ static netdev_tx_t ktun_net_xmit(struct sk_buff *skb, struct net_device *dev)
 		     rcu_access_pointer(kdev->bpf)) &&
 	    !ktun_filter_xmit(kdev, skb))
 		goto drop;
+	if (unlikely(rcu_access_pointer(kdev->filter_prog)) &&
+	    !ktun_ebpf_filter(kdev, skb))
+		goto drop;
 	/* Pages lent by userspace must not stay lent for an unbounded time. */
 	if (unlikely(skb_orphan_frags_rx(skb, GFP_ATOMIC)))
 		goto drop;
@@ -114,13 +118,17 @@ drop:
 	return NET_XMIT_DROP;
 }
 
-/* One flow, one queue: a reader sees a flow's packets in order. */
+/* A steering program's choice; else one flow, one queue, in order. */
 static u16 ktun_net_select_queue(struct net_device *dev, struct sk_buff *skb,
 				 struct net_device *sb_dev)
 {
 	struct ktun_dev *kdev = netdev_priv(dev);
 	unsigned int n = READ_ONCE(kdev->numqueues);
+	u16 queue;
 
+	if (unlikely(rcu_access_pointer(kdev->steering_prog)) &&
+	    ktun_ebpf_select_queue(kdev, skb, &queue))
+		return queue;
 	return n > 1 ? reciprocal_scale(skb_get_hash(skb), n) : 0;
 }
 

@@ -198,6 +198,7 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 	struct framing f;
 	struct sk_buff *skb;
 	unsigned int flags;
+	u8 napi;
 	int err;
 
 	framing_of(kfile, &f);
@@ -227,7 +228,11 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 	if (flags & IFF_TAP ? len < ETH_HLEN : len == 0)
 		goto err_inval;
 
-	skb = copy_in(from, len, &err);
+	napi = READ_ONCE(kfile->napi_mode);
+	if (napi & IFF_NAPI_FRAGS)
+		skb = ktun_napi_frags_alloc(kfile, from, len, &err);
+	else
+		skb = copy_in(from, len, &err);
 	if (!skb)
 		goto err_count;
 
@@ -270,22 +275,37 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 		err = -EINVAL;
 		goto err_unlock;
 	}
-	if (flags & IFF_TAP)
+	/* GRO's frags path takes the frame at its Ethernet header. */
+	if ((flags & IFF_TAP) && !(napi & IFF_NAPI_FRAGS))
 		skb->protocol = eth_type_trans(skb, dev);
 	/* A disabled queue's index is stale: RPS would warn about it. */
 	if (READ_ONCE(kfile->index) < READ_ONCE(kdev->numqueues))
 		skb_record_rx_queue(skb, READ_ONCE(kfile->index));
+	/* Straight into the stack on this CPU, as a NIC's poll would; or
+	 * through NAPI and GRO, which poll as BHs come back on (napi.c).
+	 */
+	if (napi & IFF_NAPI_FRAGS)
+		err = ktun_napi_frags_receive(kfile);
+	else if (napi)
+		err = ktun_napi_receive(kfile, skb);
+	else
+		netif_receive_skb(skb);
+	if (unlikely(err))
+		goto err_unlock;
 	dev_sw_netstats_rx_add(dev, len);
-	/* Straight into the stack on this CPU, as a NIC's poll would. */
-	netif_receive_skb(skb);
 	rcu_read_unlock();
 	local_bh_enable();
+	if (napi & IFF_NAPI_FRAGS)
+		ktun_napi_frags_done(kfile);
 	return total;
 
 err_unlock:
 	rcu_read_unlock();
 	local_bh_enable();
-	kfree_skb(skb);
+	if (napi & IFF_NAPI_FRAGS)
+		ktun_napi_frags_abort(kfile);
+	else
+		kfree_skb(skb);
 	return err;
 err_frame:
 	count_drop(kfile, DROP_RX_FRAME);

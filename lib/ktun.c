@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -129,6 +130,37 @@ size_t ktun_udp4(void *buf, struct in_addr src, struct in_addr dst,
 	pseudo = sum16(&ip->saddr, 8, IPPROTO_UDP + ulen);
 	uh->check = udp_csum(pseudo, uh, ulen);
 	return sizeof(*ip) + ulen;
+}
+
+size_t ktun_tcp4(void *buf, struct in_addr src, struct in_addr dst,
+		 uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+		 uint8_t flags, uint16_t window, const void *payload, size_t len)
+{
+	struct iphdr *ip = buf;
+	struct tcphdr *th = (struct tcphdr *)(ip + 1);
+	size_t tlen = sizeof(*th) + len;
+
+	memset(ip, 0, sizeof(*ip) + sizeof(*th));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->frag_off = htons(IP_DF);
+	ip->protocol = IPPROTO_TCP;
+	ip->tot_len = htons(sizeof(*ip) + tlen);
+	ip->saddr = src.s_addr;
+	ip->daddr = dst.s_addr;
+	ip->check = ktun_csum(ip, sizeof(*ip), 0);
+
+	th->source = htons(sport);
+	th->dest = htons(dport);
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(ack);
+	th->doff = sizeof(*th) / 4;
+	((uint8_t *)th)[13] = flags;
+	th->window = htons(window);
+	memcpy(th + 1, payload, len);
+	th->check = ktun_csum(th, tlen, sum16(&ip->saddr, 8, IPPROTO_TCP + tlen));
+	return sizeof(*ip) + tlen;
 }
 
 size_t ktun_udp6(void *buf, const struct in6_addr *src,

@@ -40,6 +40,15 @@ size_t ktun_udp6(void *buf, const struct in6_addr *src,
 		 const void *payload, size_t len);
 
 /*
+ * Builds an IPv4 TCP segment (no options, checksums correct) into @buf (at
+ * least 40 + @len bytes): @flags are the TCP flag bits (0x10 ACK, ...),
+ * @seq and @ack in host order. Returns the packet's length.
+ */
+size_t ktun_tcp4(void *buf, struct in_addr src, struct in_addr dst,
+		 uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+		 uint8_t flags, uint16_t window, const void *payload, size_t len);
+
+/*
  * Reads /sys/class/net/@ifname/@attr ("mtu", "carrier", "flags",
  * "statistics/tx_dropped", ...) as an unsigned number (decimal or 0x hex)
  * into @val.

@@ -84,6 +84,7 @@ struct bench_opts {
 	size_t size;		/* whole IP packet, headers included */
 	int queues;
 	int runs;		/* windows per target */
+	int tun_flags;		/* more TUNSETIFF flags (IFF_NAPI), 0 by default */
 	int ntargets;
 	struct bench_target t[BENCH_MAXT];
 };
@@ -517,7 +518,7 @@ static inline int bench_tun_open(const char *node, const char *name, int flags,
  */
 static inline void bench_open_all(struct bench_opts *o)
 {
-	int flags = IFF_TUN | IFF_NO_PI;
+	int flags = IFF_TUN | IFF_NO_PI | o->tun_flags;
 
 	if (o->queues > 1)
 		flags |= IFF_MULTI_QUEUE;

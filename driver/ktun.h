@@ -186,12 +186,12 @@ struct ktun_file {
 	struct fasync_struct	*fasync;
 	/* what security_tun_dev_attach() labels (lsm.c); lives with the file */
 	struct sock		*sk;
-	/* napi.c: IFF_NAPI. Mode and state under rtnl; mode also written
-	 * with WRITE_ONCE under napi_frags_lock, read once per write.
+	/* napi.c: IFF_NAPI. Under rtnl; the mode is written with WRITE_ONCE
+	 * and read once per write.
 	 */
 	u8			napi_mode;	/* 0, IFF_NAPI[|IFF_NAPI_FRAGS] */
 	bool			napi_enabled;
-	/* under napi_queue.lock (and napi_frags_lock): writes may queue */
+	/* under napi_queue.lock; cleared under napi_frags_lock too */
 	bool			napi_live;
 	/* written skbs for the poll; its lock: writers vs poll vs stop */
 	struct sk_buff_head	napi_queue;

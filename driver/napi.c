@@ -176,14 +176,19 @@ struct sk_buff *ktun_napi_frags_alloc(struct ktun_file *kfile,
 	size_t head = min_t(size_t, len, KTUN_NAPI_HEAD), rest = len - head;
 	struct sk_buff *skb;
 	unsigned int i;
+	bool live;
 
 	if (DIV_ROUND_UP(rest, PAGE_SIZE) > MAX_SKB_FRAGS) {
 		*err = -EMSGSIZE;
 		return NULL;
 	}
 	mutex_lock(&kfile->napi_frags_lock);
+	/* Live under this lock: added, enabled, and staying so until unlock. */
+	spin_lock_bh(&kfile->napi_queue.lock);
+	live = kfile->napi_live && (kfile->napi_mode & IFF_NAPI_FRAGS);
+	spin_unlock_bh(&kfile->napi_queue.lock);
 	*err = -EBUSY;
-	if (!kfile->napi_live || !(kfile->napi_mode & IFF_NAPI_FRAGS))
+	if (!live)
 		goto err_unlock;
 	*err = -ENOMEM;
 	local_bh_disable();

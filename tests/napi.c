@@ -165,11 +165,11 @@ TEST(gro_coalesces_tap)
 	int n;
 
 	/* Seen on Debian's 6.1: afterwards /sys/module/tun/refcnt stays at
-	 * 1 for good (a socket of a closed file never freed), and the
+	 * 1 for good (seemingly a socket of a closed file never freed), and the
 	 * runner's rmmod fails. ktun has no socket per file to lose.
 	 */
 	if (kt_stock())
-		SKIP("stock keeps a reference to its module after GRO merges nonblocking TAP writes");
+		SKIP("stock keeps a reference to its module after GRO merges TAP writes");
 	n = burst(kt_ifname(name, "g"), NAPI_TAP, 20000000);
 
 	kt_note("%d segments arrived as %d packets\n", SEGS, n);

@@ -26,7 +26,8 @@
  *   close, delete   ktun_napi_stop(), the caller's grace period, then
  *                   ktun_napi_del():   netif_napi_del
  * so a queue detached with IFF_DETACH_QUEUE is deleted too when its file
- * closes or its device goes: the leak syzkaller found in stock.
+ * closes or its device goes: the leak syzkaller found in stock. A write on
+ * such a queue fails with EBUSY, as on stock.
  */
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
@@ -112,7 +113,10 @@ void ktun_napi_stop(struct ktun_file *kfile)
 	ASSERT_RTNL();
 	if (!kfile->napi_enabled)
 		return;
-	/* A frags writer holds the NAPI's skb under this lock. */
+	/* A frags writer holds the NAPI's skb under this lock, across its
+	 * user copy: a stalled copy stalls this, under rtnl. Only admins
+	 * (CAP_NET_ADMIN) have IFF_NAPI_FRAGS, as with stock.
+	 */
 	mutex_lock(&kfile->napi_frags_lock);
 	spin_lock_bh(&kfile->napi_queue.lock);
 	kfile->napi_live = false;

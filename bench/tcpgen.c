@@ -8,7 +8,7 @@
  * reads the stream. The figure is Mbit/s the socket received.
  *
  *	sender --write() segments--> [kbenchT] --(NAPI, GRO)--> TCP 10.77.T.1:9000
- *	(10.77.T.2:40000)  <--read() ACKs--                      receiver (read)
+ *	(10.77.T.2:port)   <--read() ACKs--                      receiver (read)
  *
  * --napi attaches with IFF_NAPI; --gro-flush-ns N sets the device's
  * gro_flush_timeout, which lets GRO hold a flow open across writes (see
@@ -21,11 +21,11 @@
 
 #include "bench.h"
 
-#define SPORT	40000
 #define ISN	1000000u
 
 struct sender {
 	struct bench_target *t;
+	uint16_t sport;
 	struct bench_gate *gate;
 	size_t mss;
 	uint32_t una, nxt, ack;
@@ -70,7 +70,7 @@ static void write_ctl(struct sender *s, uint32_t seq, uint8_t flags)
 {
 	unsigned char buf[64];
 	size_t n = ktun_tcp4(buf, bench_addr(s->t->idx, 2), bench_addr(s->t->idx, 1),
-			     SPORT, BENCH_PORT, seq, s->ack, flags, 65535, NULL, 0);
+			     s->sport, BENCH_PORT, seq, s->ack, flags, 65535, NULL, 0);
 
 	if (bench_dev_write(s->t, 0, buf, n) != (ssize_t)n)
 		bench_die("%s: write: %s", s->t->label, strerror(errno));
@@ -95,7 +95,7 @@ static const struct tcphdr *read_seg(struct sender *s, unsigned char *buf)
 		if (n < 40 || ip->version != 4 || ip->protocol != IPPROTO_TCP)
 			continue;
 		th = (const void *)(buf + ip->ihl * 4);
-		if (ntohs(th->dest) != SPORT)
+		if (ntohs(th->dest) != s->sport)
 			continue;
 		if (th->rst)
 			bench_die("%s: the stack reset the connection", s->t->label);
@@ -284,6 +284,10 @@ int main(int argc, char **argv)
 		    bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 1))
 			bench_die("listen 10.77.%d.1: %s", t->idx, strerror(errno));
 		sd->t = t;
+		/* A port of its own: bench/inside runs these one after another
+		 * in one namespace, where the last run's connection lingers.
+		 */
+		sd->sport = 20000 + getpid() % 30000;
 		sd->gate = &gate;
 		sd->mss = o.size - 40;
 		handshake(sd, l, &s.r[i]);
@@ -293,7 +297,7 @@ int main(int argc, char **argv)
 
 			memset(payload, 'k', sd->mss);
 			sd->len = ktun_tcp4(sd->pkt, bench_addr(t->idx, 2), bench_addr(t->idx, 1),
-					    SPORT, BENCH_PORT, sd->nxt, sd->ack, TH_ACK, 65535,
+					    sd->sport, BENCH_PORT, sd->nxt, sd->ack, TH_ACK, 65535,
 					    payload, sd->mss);
 		}
 		if (pthread_create(&rt[i], NULL, receiver_run, &s.r[i]) ||

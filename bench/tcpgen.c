@@ -12,9 +12,9 @@
  *
  * --napi attaches with IFF_NAPI; --gro-flush-ns N sets the device's
  * gro_flush_timeout, which lets GRO hold a flow open across writes (see
- * driver/napi.c). The sender is a minimal TCP: no options (so no window
- * scaling: at most 64 KiB in flight), go-back-N after three duplicate ACKs
- * or 200 ms without progress.
+ * driver/napi.c). The sender is a minimal TCP: MSS and window scaling in
+ * its SYN and nothing else, go-back-N after three duplicate ACKs or 200 ms
+ * without progress.
  */
 #include <poll.h>
 #include <netinet/tcp.h>
@@ -30,6 +30,7 @@ struct sender {
 	size_t mss;
 	uint32_t una, nxt, ack;
 	uint32_t wnd;
+	unsigned int wshift;	/* the receiver's window scale */
 	unsigned char pkt[BENCH_BUF];
 	size_t len;
 	struct bench_count sent;
@@ -77,6 +78,54 @@ static void write_ctl(struct sender *s, uint32_t seq, uint8_t flags)
 }
 
 /*
+ * The SYN: MSS and window scaling (our shift 0), so that the receiver may
+ * open its window past 64 KiB and more than one GRO packet is in flight.
+ */
+static void write_syn(struct sender *s)
+{
+	static const unsigned char opts[8] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 0 };
+	unsigned char buf[128], sum[128];
+	struct iphdr *ip = (struct iphdr *)buf;
+	struct tcphdr *th;
+	size_t n = ktun_tcp4(buf, bench_addr(s->t->idx, 2), bench_addr(s->t->idx, 1),
+			     s->sport, BENCH_PORT, ISN, 0, TH_SYN, 65535, opts, sizeof(opts));
+
+	/* ktun_tcp4() took the options for payload: make them the header's. */
+	th = (struct tcphdr *)(buf + sizeof(*ip));
+	th->doff = (sizeof(*th) + sizeof(opts)) / 4;
+	th->check = 0;
+	memcpy(sum, &ip->saddr, 8);
+	sum[8] = 0;
+	sum[9] = IPPROTO_TCP;
+	sum[10] = 0;
+	sum[11] = n - sizeof(*ip);
+	memcpy(sum + 12, th, n - sizeof(*ip));
+	th->check = ktun_csum(sum, 12 + n - sizeof(*ip), 0);
+	if (bench_dev_write(s->t, 0, buf, n) != (ssize_t)n)
+		bench_die("%s: write: %s", s->t->label, strerror(errno));
+}
+
+/* The window shift the SYN-ACK announces, 0 if none. */
+static unsigned int syn_wscale(const struct tcphdr *th)
+{
+	const unsigned char *o = (const unsigned char *)(th + 1);
+	unsigned int i, len = th->doff * 4 - sizeof(*th);
+
+	for (i = 0; i < len && o[i] != 0;) {
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || o[i + 1] < 2)
+			break;
+		if (o[i] == 3 && o[i + 1] == 3 && i + 2 < len)
+			return o[i + 2] > 14 ? 14 : o[i + 2];
+		i += o[i + 1];
+	}
+	return 0;
+}
+
+/*
  * Reads what the stack sent to our port: returns the TCP header of the
  * next one (flags, ack and window) or NULL when nothing is queued.
  */
@@ -118,7 +167,7 @@ static void handshake(struct sender *s, int lsock, struct receiver *r)
 	int tries;
 
 	for (tries = 0; tries < 10 && !th; tries++) {
-		write_ctl(s, ISN, TH_SYN);
+		write_syn(s);
 		while (!th && wait_readable(s->t->dev.fds[0], 1000)) {
 			th = read_seg(s, buf);
 			if (th && !(th->syn && th->ack))
@@ -129,6 +178,7 @@ static void handshake(struct sender *s, int lsock, struct receiver *r)
 		bench_die("%s: no SYN-ACK", s->t->label);
 	s->ack = ntohl(th->seq) + 1;
 	s->wnd = ntohs(th->window);
+	s->wshift = syn_wscale(th);
 	s->una = s->nxt = ISN + 1;
 	write_ctl(s, s->nxt, TH_ACK);
 	r->sock = accept(lsock, NULL, NULL);
@@ -145,7 +195,7 @@ static void take_acks(struct sender *s, int *dups, double *progress)
 	while ((th = read_seg(s, buf))) {
 		uint32_t ack = ntohl(th->ack_seq);
 
-		s->wnd = ntohs(th->window);
+		s->wnd = (uint32_t)ntohs(th->window) << s->wshift;
 		if ((int32_t)(ack - s->una) > 0 && (int32_t)(ack - s->nxt) <= 0) {
 			s->una = ack;
 			*dups = 0;

@@ -122,7 +122,16 @@ void fz_op_setiff(struct fz_thread *t)
 	fz_what(t, "TUNSETIFF fd %d name \"%.16s\" flags 0x%x%s", s->fd, name,
 		(unsigned short)ifr.ifr_flags, arg != &ifr ? " bad pointer" : "");
 	err = ioctl(s->fd, TUNSETIFF, arg) ? errno : 0;
+	/*
+	 * The device's framing is its first queue's: a later attach with other
+	 * flags gets the device's, which TUNGETIFF tells.
+	 */
 	if (!err) {
+		int asked = ifr.ifr_flags;
+
+		/* Its IFF_NO_PI bit is also IFF_NOFILTER: keep what we asked. */
+		if (!ioctl(s->fd, TUNGETIFF, &ifr))
+			ifr.ifr_flags = (ifr.ifr_flags & ~IFF_NO_PI) | (asked & IFF_NO_PI);
 		__atomic_store_n(&s->flags, (unsigned short)ifr.ifr_flags, __ATOMIC_RELAXED);
 		__atomic_or_fetch(&s->flags_ever, (unsigned short)ifr.ifr_flags, __ATOMIC_RELAXED);
 	}

@@ -51,6 +51,17 @@ void fz_net_thread_uninit(struct fz_thread *t)
 	close(t->pktv);
 }
 
+/*
+ * A device name for link operations: the pool's, never lo (its rename or
+ * removal would be the fuzzer breaking its own namespace, not the driver).
+ */
+static const char *link_name(struct fz_rng *r)
+{
+	const char *name = fz_pool_name(r);
+
+	return strcmp(name, "lo") ? name : "fz0";
+}
+
 /* Runs the rest of an op in namespace B (1) or A (0). */
 static void in_ns(int ns)
 {
@@ -87,7 +98,7 @@ void fz_op_link(struct fz_thread *t)
 		0, 1, 5, 100, 500, 1000, 4096, 65536, 1 << 20, 0xffffffff,
 	};
 	struct fz_rng *r = &t->rng;
-	const char *name = fz_pool_name(r), *to;
+	const char *name = link_name(r), *to;
 	int ns = fz_chance(r, 15), err, i;
 	unsigned char addr[16];
 	unsigned int v;
@@ -124,7 +135,7 @@ void fz_op_link(struct fz_thread *t)
 			err = 0;
 		break;
 	case 4:
-		to = fz_pool_name(r);
+		to = link_name(r);
 		fz_what(t, "link %s rename to \"%.16s\"", name, to);
 		err = newlink(name, IFLA_IFNAME, to, strnlen(to, IFNAMSIZ - 1) + 1, 0, 0);
 		break;
@@ -150,7 +161,7 @@ void fz_op_link(struct fz_thread *t)
 void fz_op_netns(struct fz_thread *t)
 {
 	struct fz_rng *r = &t->rng;
-	const char *name = fz_pool_name(r), *to = fz_pool_name(r);
+	const char *name = link_name(r), *to = link_name(r);
 	int from = fz_chance(r, 40), rename = fz_chance(r, 20), err, idx;
 	struct kt_nlreq q;
 
@@ -177,7 +188,7 @@ void fz_op_netns(struct fz_thread *t)
 void fz_op_addr(struct fz_thread *t)
 {
 	struct fz_rng *r = &t->rng;
-	const char *name = fz_pool_name(r);
+	const char *name = link_name(r);
 	int k = fz_pool_index(name), err;
 	char cidr[64], path[128];
 
@@ -238,7 +249,7 @@ void fz_op_send(struct fz_thread *t)
 
 		idx = if_nametoindex(name);
 		sll->sll_family = AF_PACKET;
-		sll->sll_ifindex = idx ? idx : (int)fz_below(r, 64);
+		sll->sll_ifindex = idx || fz_chance(r, 90) ? idx : (int)fz_below(r, 64);
 		sll->sll_protocol = htons(fz_chance(r, 80) ? ETH_P_IP : fz_rand(r));
 		len = fz_frame(r, t->buf2 + off, sizeof(t->buf2) - off,
 			       IFF_NO_PI | (fz_chance(r, 50) ? IFF_TAP : IFF_TUN), 0);
@@ -264,7 +275,7 @@ void fz_op_send(struct fz_thread *t)
 	fz_done(t, FZ_SEND, err, E(ENETUNREACH) | E(EHOSTUNREACH) | E(ENODEV) |
 		E(ENXIO) | E(ENETDOWN) | E(ENOBUFS) | E(EAGAIN) | E(EINVAL) |
 		E(EMSGSIZE) | E(EADDRNOTAVAIL) | E(ECONNREFUSED) | E(EPERM) |
-		(len > 4096 ? E(ENOMEM) : 0));
+		E(ENOMEM));
 }
 
 /* What tools read: sysfs attributes, IFLA_TUN_*, ethtool driver info. */

@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <linux/filter.h>
@@ -370,12 +371,25 @@ void fz_op_poll(struct fz_thread *t)
  * calls only: it is a fork of a threaded process) and exits, or is killed,
  * perhaps while blocked in a read of a file of its own.
  */
+/* Whether @fd is a file of the driver, not whatever else has the number now. */
+static int is_node(int fd, dev_t node)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && S_ISCHR(st.st_mode) && st.st_rdev == node;
+}
+
 static void fork_child(struct fz_thread *t, int blocked_reader)
 {
 	struct fz_rng *r = &t->rng;
 	struct ifreq ifr;
+	struct stat st;
 	int i, fd;
 
+	/* A child that cannot end by itself is killed, not waited for forever. */
+	alarm(20);
+	if (stat(ktun_path(), &st))
+		_exit(1);
 	if (blocked_reader) {
 		const char *name = fz_pool_name(r);
 
@@ -391,8 +405,9 @@ static void fork_child(struct fz_thread *t, int blocked_reader)
 		_exit(0);
 	}
 	for (i = 0; i < 8; i++) {
+		/* Racy: the number may have been closed or reused meanwhile. */
 		fd = __atomic_load_n(&fz_slots[fz_below(r, FZ_SLOTS)].fd, __ATOMIC_RELAXED);
-		if (fd < 0)
+		if (fd < 0 || !is_node(fd, st.st_rdev))
 			continue;
 		switch (fz_below(r, 6)) {
 		case 0:
@@ -440,6 +455,10 @@ void fz_op_fork(struct fz_thread *t)
 	}
 	if (waitpid(pid, &st, 0) != pid)
 		err = errno;
+	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM) {
+		fz_what(t, "a forked child still busy with the driver's fds after 20 s");
+		err = ETIMEDOUT;
+	}
 	fz_done(t, FZ_FORK, err, 0);
 }
 

@@ -4,10 +4,14 @@
  * A structured fuzzer of every entry point of the driver: seeded and
  * reproducible from its seed, multi-threaded so that its operations race,
  * bounded in time and in count, inside network namespaces of its own so
- * that no packet leaves. This file runs the show and owns the fd-side
- * operations (open, close, TUNSETIFF, TUNSETQUEUE, every ioctl, write,
- * read, poll, fork); tests/fuzz/net.c owns rtnetlink, netns moves, the
- * stack-side senders and the frames.
+ * that no packet leaves. This file runs the show: configuration, the
+ * namespaces, the shared fd pool, the worker threads and the watchdog, the
+ * end checks and the report. The operations live in tests/fuzz/: fd.c
+ * (open, close, TUNSETIFF, TUNSETQUEUE, persist, owner, write, read, poll,
+ * fork), ioctl.c (every other ioctl, unknown numbers), net.c (rtnetlink,
+ * netns moves, addresses, stack-side senders, what tools read) and frame.c
+ * (the frames written). The ring API, once it exists, gets its own file
+ * there and an FZ_RING kind.
  *
  * What must hold: every system call succeeds or fails with an errno its
  * operation allows (fuzz.h's sets), nothing hangs (a watchdog), and at the
@@ -52,7 +56,7 @@ static struct {
 struct fz_slot fz_slots[FZ_SLOTS];
 static unsigned long counts[FZ_NKINDS][FZ_MAX_ERRNO];
 static long total_started;
-static int unexpected, stopping;
+static int unexpected;
 static uint64_t deadline_ns;
 void *fz_hole, *fz_edge;	/* an unmapped page; the last bytes before one */
 int fz_ns[2] = { -1, -1 };
@@ -197,7 +201,6 @@ void fz_slot_put(struct fz_slot *s)
 	pthread_rwlock_unlock(&s->lock);
 }
 
-
 /* ---- the run ---------------------------------------------------------------- */
 
 struct fz_op {
@@ -231,7 +234,7 @@ static void *worker(void *arg)
 	for (i = 0; i < (int)(sizeof(ops) / sizeof(ops[0])); i++)
 		if (cfg.kinds & (1u << ops[i].kind))
 			total += ops[i].weight;
-	while (total && !__atomic_load_n(&stopping, __ATOMIC_RELAXED)) {
+	while (total) {
 		n = __atomic_fetch_add(&total_started, 1, __ATOMIC_RELAXED);
 		if (n >= cfg.ops || now_ns() > deadline_ns)
 			break;

@@ -115,6 +115,12 @@ FIXTURE_SETUP(fn)
 		SKIP("no /proc/thread-self/fail-nth (a kernel without fault injection)");
 	if (access(DBG "failslab", F_OK))
 		SKIP("no " DBG "failslab (debugfs not mounted?)");
+	/* What can end the test comes before the knobs the teardown restores. */
+	ASSERT_OK(unshare(CLONE_NEWNET));
+	kt_up("lo");
+	alarm(1200);	/* a debug kernel sweeps slowly */
+	self->nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->nth, 0);
 	for (i = 0; i < NKNOBS; i++) {
 		snprintf(path, sizeof(path), DBG "%s", knobs[i][0]);
 		self->saved[i] = !read_knob(path, self->old[i], sizeof(self->old[i]));
@@ -123,11 +129,6 @@ FIXTURE_SETUP(fn)
 			kt_note("could not set %s to %s: %s\n", path, knobs[i][1],
 				kt_errname(errno));
 	}
-	ASSERT_OK(unshare(CLONE_NEWNET));
-	kt_up("lo");
-	alarm(1200);	/* a debug kernel sweeps slowly */
-	self->nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	ASSERT_GE(self->nth, 0);
 }
 
 FIXTURE_TEARDOWN(fn)

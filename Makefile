@@ -37,6 +37,12 @@ $(B)/%: %.c $(B)/lib/libktun.a $(LIB_HDRS) $(wildcard tests/*.h bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -o $@ $< $(B)/lib/libktun.a $(ULDLIBS)
 
+# The fuzzer is more than one file: tests/fuzz.c and tests/fuzz/*.c.
+FUZZ_SRCS	:= $(wildcard tests/fuzz/*.c)
+$(B)/tests/fuzz: tests/fuzz.c $(FUZZ_SRCS) $(wildcard tests/fuzz/*.h) $(B)/lib/libktun.a $(LIB_HDRS) $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -Itests -o $@ $< $(FUZZ_SRCS) $(B)/lib/libktun.a $(ULDLIBS)
+
 deps:
 	scripts/deps
 

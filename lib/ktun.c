@@ -301,7 +301,7 @@ static void tun_attrs(const struct rtattr *data, struct ktun_link_info *info)
 
 int ktun_link_info(const char *ifname, struct ktun_link_info *info)
 {
-	static char buf[32768];
+	static __thread char buf[32768];	/* per thread: callers may race */
 	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
 	const struct rtattr *a, *li;
 	ssize_t n;

@@ -16,11 +16,12 @@ LIB_OBJS	:= $(patsubst %.c,$(B)/%.o,$(LIB_SRCS))
 LIB_HDRS	:= $(wildcard lib/*.h include/uapi/linux/*.h)
 PROGS	:= $(patsubst %.c,$(B)/%,$(wildcard tests/*.c bench/*.c tools/*.c))
 
-.PHONY: all module tools deps test test-stock test-compat bench demo vm-shell style check clean
+.PHONY: all module tools deps test test-stock test-compat test-debug bench demo vm-shell style check clean
 .DEFAULT_GOAL := all
 
 all: module tools
 
+# KTUN_GCOV=1: with gcov (a kernel with CONFIG_GCOV_KERNEL: test-debug).
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/driver W=1 KTUN_VERSION=$(VERSION) modules
 
@@ -56,6 +57,12 @@ test-stock test-compat: deps
 	$(MAKE) all
 	KTUN_TEST_DRIVER=$(@:test-%=%) tests/check
 
+# The suite, a fuzzer, a fail-nth sweep, a soak and coverage on debug
+# kernels (KASAN, lockdep, kmemleak, fault injection; KCSAN): debug/run.
+test-debug: deps
+	$(MAKE) tools
+	debug/run
+
 bench: deps
 	$(MAKE) all
 	bench/run
@@ -72,8 +79,9 @@ style:
 	@for f in $(filter-out %.mod.c,$(wildcard driver/*.c driver/*.h)) include/uapi/linux/*.h; do \
 		scripts/checkpatch $$f || exit 1; done
 
+# checkpatch, then sparse on every installed kernel's headers (6.1, 6.12).
 check:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/driver W=1 C=2 KTUN_VERSION=$(VERSION) modules
+	scripts/check
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/driver clean 2>/dev/null || true

@@ -321,8 +321,11 @@ static int ring_setup(struct ktun_file *kfile, void __user *argp)
 	ring->iff = flags & (KTUN_TYPE_MASK | IFF_NO_PI | IFF_VNET_HDR);
 	ring->vnet_le = flags & KTUN_VNET_LE;
 	ring->vnet_hdr_sz = flags & IFF_VNET_HDR ? READ_ONCE(kdev->vnet_hdr_sz) : 0;
-	hdr = ring->vnet_hdr_sz + (flags & IFF_NO_PI ? 0 : sizeof(struct tun_pi));
 	ret = -EINVAL;
+	/* TUNSETVNETHDRSZ takes any int: bound it before adding to it. */
+	if (ring->vnet_hdr_sz > KTUN_RING_MAX_SLOT_SIZE)
+		goto err_unlock;
+	hdr = ring->vnet_hdr_sz + (flags & IFF_NO_PI ? 0 : sizeof(struct tun_pi));
 	if ((ring->rx.mem && hdr + ETH_HLEN > (int)ring->rx.slot_size) ||
 	    (ring->tx.mem && hdr + ETH_HLEN > (int)ring->tx.slot_size))
 		goto err_unlock;
@@ -472,7 +475,8 @@ bool ktun_ring_poll(struct ktun_file *kfile, __poll_t *mask)
 
 	rcu_read_lock();
 	ring = rcu_dereference(kfile->rings);
-	if (!ring) {
+	/* No pair, or a dead one from an earlier attachment: the queue's. */
+	if (!ring || (READ_ONCE(ring->state) & KTUN_RING_F_DEAD)) {
 		ret = false;
 		goto out;
 	}

@@ -108,7 +108,8 @@ bool ktun_ring_rx_xmit(struct ktun_ring *ring, struct sk_buff *skb)
 	struct ktun_file *kfile = ring->kfile;
 	unsigned int skb_len;
 
-	if (!rx->mem)
+	/* A dead pair left from an earlier attachment takes nothing. */
+	if (!rx->mem || (READ_ONCE(ring->state) & KTUN_RING_F_DEAD))
 		return false;
 	/* Offloads are off without the header, but a packet queued before
 	 * they went off may still need finishing: as read() does.

@@ -778,3 +778,38 @@ TEST_F(ring, tx_only_keeps_read)
 	ASSERT_GT(kt_read_udp(self->fd, KT_RAW, 7820, buf, sizeof(buf), &p), 0);
 	check_seq(self, &p, 5, 50);
 }
+
+/* A vnet header larger than any slot: refused, whatever TUNSETVNETHDRSZ took. */
+TEST_F(ring, huge_vnet_hdr_refused)
+{
+	struct ktun_ring *r2;
+	int sz = 0x7ffffff0;
+
+	ring_dev(self, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, -1);
+	ASSERT_OK(ioctl(self->fd, TUNSETVNETHDRSZ, &sz));
+	EXPECT_EQ(ktun_ring_setup(self->fd, NULL, &r2), -EINVAL);
+	sz = 2040;	/* fits no 2 KiB slot with a packet */
+	ASSERT_OK(ioctl(self->fd, TUNSETVNETHDRSZ, &sz));
+	EXPECT_EQ(ktun_ring_setup(self->fd, NULL, &r2), -EINVAL);
+}
+
+/* Re-attached after a delete and no new setup: the old, dead rings take
+ * nothing; read() and poll() are the queue's again.
+ */
+TEST_F(ring, reattach_without_rings_reads)
+{
+	char buf[2048];
+	struct kt_pkt p;
+
+	ring_dev(self, IFF_TUN | IFF_NO_PI, -1);
+	ring_up(self, 8, 2048);
+	kt_del(self->name);
+	close(self->sock);
+	ASSERT_OK(kt_setiff(self->fd, self->name, IFF_TUN | IFF_NO_PI, NULL));
+	kt_dev_up(self->name, A4, NULL);
+	self->sock = kt_udp_bind(LOCAL4, 0);
+	stack_send(self, 7830, 3, 40);
+	ASSERT_GT(kt_read_udp(self->fd, KT_RAW, 7830, buf, sizeof(buf), &p), 0);
+	check_seq(self, &p, 3, 40);
+	EXPECT_EQ(ktun_ring_state(self->r), -EBADFD);
+}

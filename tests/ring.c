@@ -813,3 +813,18 @@ TEST_F(ring, reattach_without_rings_reads)
 	check_seq(self, &p, 3, 40);
 	EXPECT_EQ(ktun_ring_state(self->r), -EBADFD);
 }
+
+/* txqueuelen resizes the packet queue only: the mapped rings stay put. */
+TEST_F(ring, txqueuelen_keeps_rings)
+{
+	struct kt_pkt p;
+
+	ring_dev(self, IFF_TUN | IFF_NO_PI, -1);
+	ring_up(self, 8, 2048);
+	RUN("ip link set dev %s txqueuelen 17", self->name);
+	RUN("ip link set dev %s txqueuelen 3000", self->name);
+	stack_send(self, 7840, 4, 30);
+	ring_next(self, 7840, NULL, &p, NULL);
+	check_seq(self, &p, 4, 30);
+	EXPECT_EQ(ktun_ring_state(self->r), 0);
+}

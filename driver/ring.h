@@ -91,7 +91,9 @@ struct ktun_ring {
 	 * rx_stopped and stopped_txq. Taken with BHs off.
 	 */
 	spinlock_t		rx_lock;
-	/* under rx_lock: we stopped a transmit queue on a full ring */
+	/* under rx_lock: we stopped a transmit queue on a full ring; read
+	 * without it (READ_ONCE) by kicks, as a hint
+	 */
 	bool			rx_stopped;
 	u16			stopped_txq;
 

@@ -71,7 +71,7 @@ static bool rx_has_room(struct ktun_ring_dir *rx)
 /* Under rx_lock. */
 static void rx_restart(struct ktun_ring *ring)
 {
-	ring->rx_stopped = false;
+	WRITE_ONCE(ring->rx_stopped, false);
 	ktun_ring_publish_flags(ring, &ring->rx, 0, KTUN_RING_F_NEED_WAKEUP);
 	netif_tx_wake_queue(netdev_get_tx_queue(ring->dev, ring->stopped_txq));
 }
@@ -86,7 +86,8 @@ static void rx_restart(struct ktun_ring *ring)
 static void rx_stop(struct ktun_ring *ring, u16 qi)
 {
 	netif_tx_stop_queue(netdev_get_tx_queue(ring->dev, qi));
-	ring->rx_stopped = true;
+	/* Before the flag: a kick that saw the flag sees this (below). */
+	WRITE_ONCE(ring->rx_stopped, true);
 	ring->stopped_txq = qi;
 	WRITE_ONCE(ring->rx.stops, ring->rx.stops + 1);
 	ktun_ring_publish_flags(ring, &ring->rx, KTUN_RING_F_NEED_WAKEUP, 0);
@@ -184,9 +185,18 @@ drop:
 	return true;
 }
 
-/* A kick (ioctl or poll), process context: restart a stopped queue. */
+/*
+ * A kick (ioctl or poll), process context: restart a stopped queue. Every
+ * poll() kicks, so the common case, nothing stopped, takes no lock (the
+ * transmit path holds it per packet). A kick the application sent because
+ * it saw NEED_WAKEUP sees rx_stopped: rx_stop() stores it before the flag,
+ * and the read barrier orders our load after the application's.
+ */
 void ktun_ring_rx_kick(struct ktun_ring *ring)
 {
+	smp_rmb(); /* the caller's flags load before rx_stopped; see above */
+	if (!READ_ONCE(ring->rx_stopped))
+		return;
 	spin_lock_bh(&ring->rx_lock);
 	if (ring->rx_stopped && !READ_ONCE(ring->state) &&
 	    rx_has_room(&ring->rx))
@@ -206,7 +216,7 @@ void ktun_ring_rx_retire(struct ktun_ring *ring)
 	ASSERT_RTNL();
 	spin_lock_bh(&ring->rx_lock);
 	if (ring->rx_stopped) {
-		ring->rx_stopped = false;
+		WRITE_ONCE(ring->rx_stopped, false);
 		if (netif_running(ring->dev) &&
 		    ring->stopped_txq < ring->dev->real_num_tx_queues)
 			netif_tx_wake_queue(netdev_get_tx_queue(ring->dev,

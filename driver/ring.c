@@ -466,12 +466,14 @@ bool ktun_ring_rx_active(struct ktun_file *kfile)
 /*
  * poll(): a kick of both rings, then their readiness. Returns false when
  * @kfile has no rings, leaving @mask to the packet queue. The caller has
- * done poll_wait() and a full barrier.
+ * done poll_wait() and a full barrier, and put in @mask the POLLOUT of
+ * write() (only while the interface is up).
  */
 bool ktun_ring_poll(struct ktun_file *kfile, __poll_t *mask)
 {
 	struct ktun_ring *ring;
 	bool ret = true;
+	__poll_t out;
 
 	rcu_read_lock();
 	ring = rcu_dereference(kfile->rings);
@@ -484,6 +486,8 @@ bool ktun_ring_poll(struct ktun_file *kfile, __poll_t *mask)
 		*mask = EPOLLERR;
 		goto out;
 	}
+	/* Without a tx ring, POLLOUT is write()'s: the caller's. */
+	out = *mask & (EPOLLOUT | EPOLLWRNORM);
 	*mask = 0;
 	if (ring->rx.mem) {
 		ktun_ring_rx_kick(ring);
@@ -495,7 +499,7 @@ bool ktun_ring_poll(struct ktun_file *kfile, __poll_t *mask)
 		if (ktun_ring_tx_writable(ring))
 			*mask |= EPOLLOUT | EPOLLWRNORM;
 	} else {
-		*mask |= EPOLLOUT | EPOLLWRNORM;
+		*mask |= out;
 	}
 	/* Without an rx ring, what read() would return. */
 	if (!ring->rx.mem && ktun_queue_readable(kfile))

@@ -177,8 +177,10 @@ void ktun_iff_detach(struct ktun_file *kfile)
 	}
 	RCU_INIT_POINTER(kfile->kdev, NULL);
 	ktun_napi_stop(kfile);
+	ktun_ring_kill(kfile);
 	retire_queue(kdev, kfile);
 	ktun_napi_del(kfile);
+	ktun_ring_retire(kfile);
 
 	if (!kdev->numqueues && !kdev->numdisabled) {
 		netif_carrier_off(dev);
@@ -221,6 +223,7 @@ void ktun_iff_detach_all(struct ktun_dev *kdev)
 	for (kfile = batch; kfile; kfile = kfile->retiring_next) {
 		RCU_INIT_POINTER(kfile->kdev, NULL);
 		ktun_napi_stop(kfile);
+		ktun_ring_kill(kfile);
 	}
 	/* 2. Wait until no transmit, read or write can see them. */
 	synchronize_net();
@@ -230,6 +233,7 @@ void ktun_iff_detach_all(struct ktun_dev *kdev)
 	for (kfile = batch; kfile; kfile = kfile->retiring_next) {
 		ktun_napi_del(kfile);
 		ktun_queue_purge(kfile);
+		ktun_ring_retire(kfile);
 		ktun_queue_wake(kfile, EPOLLERR | EPOLLHUP);
 	}
 	/* 4. A persistent device held the module; it no longer needs to. */

@@ -355,6 +355,8 @@ static void usage(FILE *f)
 		"  -q, --queues N           queues, a pair of threads each, 1..%d (default 1)\n"
 		"      --tap                a TAP (Ethernet) interface rather than TUN\n"
 		"      --pi                 keep the 4-byte tun_pi header (IFF_NO_PI off)\n"
+		"      --mtu N              the interface's MTU (default: what fits a 1500-byte\n"
+		"                           path in one datagram, 1472 over IPv4, 1452 over IPv6)\n"
 		"  -v, --verbose            say when ready; counters at exit\n"
 		"The interface is left down: configure it with ip(8) once ready.\n"
 		"SIGUSR1 prints the counters of each queue on stderr.\n"
@@ -378,7 +380,7 @@ static int parse_int(const char *s, int min, int max, const char *what)
 
 static void parse_opts(int argc, char **argv, struct fwd_opts *o)
 {
-	enum { OPT_TAP = 256, OPT_PI };
+	enum { OPT_TAP = 256, OPT_PI, OPT_MTU };
 	static const struct option lopts[] = {
 		{ "local", required_argument, NULL, 'l' },
 		{ "remote", required_argument, NULL, 'r' },
@@ -389,6 +391,7 @@ static void parse_opts(int argc, char **argv, struct fwd_opts *o)
 		{ "queues", required_argument, NULL, 'q' },
 		{ "tap", no_argument, NULL, OPT_TAP },
 		{ "pi", no_argument, NULL, OPT_PI },
+		{ "mtu", required_argument, NULL, OPT_MTU },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -431,6 +434,7 @@ static void parse_opts(int argc, char **argv, struct fwd_opts *o)
 		case 'q': o->queues = parse_int(optarg, 1, FWD_MAX_QUEUES, "--queues"); break;
 		case OPT_TAP: o->iff = (o->iff & ~IFF_TUN) | IFF_TAP; break;
 		case OPT_PI: o->iff &= ~IFF_NO_PI; break;
+		case OPT_MTU: o->mtu = parse_int(optarg, 68, 65535, "--mtu"); break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
@@ -448,6 +452,11 @@ static void parse_opts(int argc, char **argv, struct fwd_opts *o)
 			"[ADDR6]:PORT, or for --local also :PORT)\n", local, remote);
 		exit(2);
 	}
+	/* An outer IP and UDP header (28 or 48 bytes) on a 1500-byte path. */
+	if (!o->mtu)
+		o->mtu = o->remote.ss_family == AF_INET6 ? 1452 : 1472;
+	for (o->pkt_max = 2048; o->pkt_max < (size_t)o->mtu + FWD_FRAMING;)
+		o->pkt_max *= 2;
 }
 
 static void print_stats(const struct fwd_queue *q)
@@ -465,7 +474,7 @@ int main(int argc, char **argv)
 	struct fwd_opts o;
 	struct pollfd p[2];
 	sigset_t sigs;
-	int i, started = 0, sfd, ret = 1;
+	int i, started = 0, sfd, sig = 0, ret = 1;
 	char ifname[IFNAMSIZ] = "";
 
 	parse_opts(argc, argv, &o);
@@ -528,9 +537,12 @@ int main(int argc, char **argv)
 				continue;
 			break;
 		}
-		if (p[1].revents || read(sfd, &si, sizeof(si)) != sizeof(si) ||
-		    si.ssi_signo != SIGUSR1)
+		if (p[1].revents || read(sfd, &si, sizeof(si)) != sizeof(si))
 			break;
+		if (si.ssi_signo != SIGUSR1) {
+			sig = si.ssi_signo;
+			break;
+		}
 		for (i = 0; i < o.queues; i++)
 			print_stats(&qs[i]);
 	}
@@ -542,6 +554,9 @@ int main(int argc, char **argv)
 			print_stats(&qs[i]);
 	}
 	ret = started == o.queues && !atomic_load(&fwd_failed) ? 0 : 1;
+	if (o.verbose)
+		fprintf(stderr, "ktun-fwd: %s stopped %s\n", ifname,
+			ret ? "on an error" : sig == SIGINT ? "by SIGINT" : "by SIGTERM");
 out:
 	for (i = 0; i < o.queues; i++) {
 		if (qs[i].sock >= 0)

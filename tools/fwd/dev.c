@@ -36,7 +36,7 @@ static const char *dev_err_hint(int err)
 
 static int rw_setup(struct fwd_queue *q)
 {
-	size_t size = (size_t)q->opts->batch * FWD_MAX_PKT;
+	size_t size = (size_t)q->opts->batch * q->opts->pkt_max;
 	int fl = fcntl(q->fd, F_GETFL);
 
 	/* Non-blocking, so that waiting is our poll(), which also sees the stop. */
@@ -55,15 +55,19 @@ static int rw_setup(struct fwd_queue *q)
 
 static int rw_rx(struct fwd_queue *q, struct iovec *iov, unsigned int max)
 {
+	size_t size = q->opts->pkt_max;
 	unsigned int n;
 	ssize_t len;
 
 	for (;;) {
 		/* Read until the queue is empty or the batch full. */
 		for (n = 0; n < max;) {
-			iov[n].iov_base = q->rx_bufs + (size_t)n * FWD_MAX_PKT;
-			len = read(q->fd, iov[n].iov_base, FWD_MAX_PKT);
-			if (len > 0) {
+			iov[n].iov_base = q->rx_bufs + (size_t)n * size;
+			len = read(q->fd, iov[n].iov_base, size);
+			if (len > (ssize_t)size) {
+				/* Cut short: the MTU was raised under us. */
+				fwd_stat_add(&q->to_sock.dropped, 1);
+			} else if (len > 0) {
 				iov[n++].iov_len = len;
 			} else if (len == 0 || errno == EAGAIN) {
 				break;
@@ -103,6 +107,21 @@ static int rw_tx_put(struct fwd_queue *q, const struct iovec *iov, unsigned int 
 
 /* --- the mode-neutral calls ----------------------------------------------- */
 
+static int set_mtu(const char *ifname, int mtu)
+{
+	struct ifreq ifr = { .ifr_mtu = mtu };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	ret = s < 0 ? -1 : ioctl(s, SIOCSIFMTU, &ifr);
+	if (ret < 0)
+		fprintf(stderr, "ktun-fwd: %s: setting MTU %d: %s\n", ifname, mtu,
+			strerror(errno));
+	if (s >= 0)
+		close(s);
+	return ret;
+}
+
 int fwd_dev_open(struct fwd_queue *q, const char *ifname)
 {
 	struct fwd_opts *o = (struct fwd_opts *)q->opts;
@@ -125,8 +144,12 @@ int fwd_dev_open(struct fwd_queue *q, const char *ifname)
 	}
 	memcpy(q->ifname, ifr.ifr_name, IFNAMSIZ);
 
-	if (q->idx == 0 && o->io == FWD_IO_AUTO)
-		o->io = fwd_ring_offered(q->fd) ? FWD_IO_RING : FWD_IO_RW;
+	if (q->idx == 0) {
+		if (set_mtu(q->ifname, o->mtu))
+			return -1;
+		if (o->io == FWD_IO_AUTO)
+			o->io = fwd_ring_offered(q->fd) ? FWD_IO_RING : FWD_IO_RW;
+	}
 	if (o->io == FWD_IO_RING)
 		return fwd_ring_setup(q);
 	return rw_setup(q);
@@ -160,8 +183,8 @@ int fwd_dev_tx_get(struct fwd_queue *q, struct iovec *iov, unsigned int max)
 	if (q->ring)
 		return fwd_ring_tx_get(q, iov, max);
 	for (unsigned int i = 0; i < max; i++) {
-		iov[i].iov_base = q->tx_bufs + (size_t)i * FWD_MAX_PKT;
-		iov[i].iov_len = FWD_MAX_PKT;
+		iov[i].iov_base = q->tx_bufs + (size_t)i * q->opts->pkt_max;
+		iov[i].iov_len = q->opts->pkt_max;
 	}
 	return max;
 }

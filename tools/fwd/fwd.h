@@ -28,11 +28,10 @@
 /* Socket buffers: a burst of small packets overflows the defaults first. */
 #define FWD_SOCK_BUF	(4 << 20)
 /*
- * The largest packet read()/write() move: a TUN/TAP MTU is at most 65535,
- * plus tun_pi and an Ethernet header. rw mode's buffers are this big, of
- * which a packet touches only its own bytes.
+ * What a packet carries besides its MTU's worth: tun_pi (4) and, on TAP,
+ * an Ethernet header with a VLAN tag (18).
  */
-#define FWD_MAX_PKT	(65536 + 32)
+#define FWD_FRAMING	22
 
 enum fwd_io { FWD_IO_AUTO, FWD_IO_RING, FWD_IO_RW };
 
@@ -44,6 +43,8 @@ struct fwd_opts {
 	int batch;
 	int queues;
 	int verbose;
+	int mtu;		/* set on the interface at start */
+	size_t pkt_max;		/* a buffer (ring slot): mtu + framing, a power of two */
 	struct sockaddr_storage local, remote;
 	socklen_t local_len, remote_len;
 };
@@ -75,7 +76,7 @@ struct fwd_queue {
 	pthread_t threads[2];		/* dev_to_sock, sock_to_dev */
 	struct fwd_stats to_sock;	/* device -> peer */
 	struct fwd_stats to_dev;	/* peer -> device */
-	/* rw mode: one buffer per batch entry and direction. */
+	/* rw mode: one buffer of opts->pkt_max per batch entry and direction. */
 	unsigned char *rx_bufs, *tx_bufs;
 	struct fwd_ring_state *ring;	/* ring mode */
 };
@@ -90,9 +91,9 @@ int fwd_wait(int fd, short events);
 
 /*
  * dev.c: the device side. fwd_dev_open() attaches queue @q to @ifname
- * (NULL or "" for a new tun%d), settles opts->io for queue 0 (auto: rings if
- * the driver has them), sets up that mode, and fills q->ifname. Returns 0
- * or -1 with the error printed.
+ * (NULL or "" for a new tun%d), fills q->ifname; for queue 0 it sets the
+ * MTU and settles opts->io (auto: rings if the driver has them); then it
+ * sets up that mode. Returns 0 or -1 with the error printed.
  */
 int fwd_dev_open(struct fwd_queue *q, const char *ifname);
 void fwd_dev_close(struct fwd_queue *q);

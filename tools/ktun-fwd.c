@@ -466,6 +466,8 @@ static void print_stats(const struct fwd_queue *q)
 		atomic_load(&q->to_sock.packets), atomic_load(&q->to_sock.bytes),
 		atomic_load(&q->to_sock.dropped), atomic_load(&q->to_dev.packets),
 		atomic_load(&q->to_dev.bytes), atomic_load(&q->to_dev.dropped));
+	if (q->ring)
+		fwd_ring_print_stats(q);
 }
 
 int main(int argc, char **argv)

@@ -127,5 +127,7 @@ int fwd_ring_rx(struct fwd_queue *q, struct iovec *iov, unsigned int max);
 void fwd_ring_rx_done(struct fwd_queue *q, unsigned int n);
 int fwd_ring_tx_get(struct fwd_queue *q, struct iovec *iov, unsigned int max);
 int fwd_ring_tx_put(struct fwd_queue *q, const struct iovec *iov, unsigned int n);
+/* The kernel's counters of queue @q's rings, one line on stderr. */
+void fwd_ring_print_stats(const struct fwd_queue *q);
 
 #endif

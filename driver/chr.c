@@ -2,7 +2,7 @@
 /* Copyright (C) 2026 The ktun authors. */
 /*
  * The character device: /dev/net/ktun, or /dev/net/tun with compat=1.
- * open, close, read, write, poll and the ioctl dispatch. Each open file is a
+ * open, close, read, write, poll, mmap and the ioctl dispatch. Each open file is a
  * struct ktun_file; TUNSETIFF attaches it to a device (iff.c).
  */
 #include <linux/compat.h>
@@ -47,6 +47,7 @@ static int ktun_chr_release(struct inode *inode, struct file *file)
 	struct ktun_file *kfile = file->private_data;
 
 	ktun_iff_detach(kfile);
+	ktun_ring_release(kfile);
 	ktun_queue_uninit(kfile);
 	put_net(kfile->net);
 	kfree(kfile);
@@ -60,9 +61,19 @@ static bool nonblocking(const struct kiocb *iocb)
 	       (iocb->ki_flags & IOCB_NOWAIT);
 }
 
+/*
+ * With an rx ring the stack's packets go there: read() returns what the
+ * packet queue still held from before the setup, then EBUSY.
+ */
 static ssize_t ktun_chr_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	return ktun_pkt_read(iocb->ki_filp->private_data, to, nonblocking(iocb));
+	struct ktun_file *kfile = iocb->ki_filp->private_data;
+	ssize_t ret;
+
+	if (likely(!ktun_ring_rx_active(kfile)))
+		return ktun_pkt_read(kfile, to, nonblocking(iocb));
+	ret = ktun_pkt_read(kfile, to, true);
+	return ret == -EAGAIN ? -EBUSY : ret;
 }
 
 static ssize_t ktun_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
@@ -80,9 +91,16 @@ static __poll_t ktun_chr_poll(struct file *file, poll_table *wait)
 	smp_mb();
 	if (!rcu_access_pointer(kfile->kdev))
 		return EPOLLERR;
+	if (ktun_ring_poll(kfile, &mask))
+		return mask;
 	if (ktun_queue_readable(kfile))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
+}
+
+static int ktun_chr_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return ktun_ring_mmap(file->private_data, vma);
 }
 
 static int ktun_chr_fasync(int fd, struct file *file, int on)
@@ -112,6 +130,11 @@ static long ktun_ioctl(struct file *file, unsigned int cmd,
 	struct ktun_dev *kdev;
 	struct ifreq ifr;
 	long ret;
+
+	/* The ring ioctls take rtnl themselves, and only where needed. */
+	ret = ktun_ring_ioctl(kfile, cmd, arg);
+	if (ret != -ENOIOCTLCMD)
+		return ret;
 
 	/* These work on any file, attached or not. */
 	if (cmd == TUNGETFEATURES)
@@ -205,6 +228,7 @@ static const struct file_operations ktun_fops = {
 	.read_iter	= ktun_chr_read_iter,
 	.write_iter	= ktun_chr_write_iter,
 	.poll		= ktun_chr_poll,
+	.mmap		= ktun_chr_mmap,
 	.unlocked_ioctl	= ktun_chr_ioctl,
 #ifdef CONFIG_COMPAT
 	.compat_ioctl	= ktun_chr_compat_ioctl,

@@ -157,7 +157,9 @@ void ktun_iff_detach(struct ktun_file *kfile)
 		unpublish(kdev, kfile);
 	}
 	RCU_INIT_POINTER(kfile->kdev, NULL);
+	ktun_ring_kill(kfile);
 	retire_queue(kdev, kfile);
+	ktun_ring_retire(kfile);
 
 	if (!kdev->numqueues && !kdev->numdisabled) {
 		netif_carrier_off(dev);
@@ -195,8 +197,10 @@ void ktun_iff_detach_all(struct ktun_dev *kdev)
 		batch = kfile;
 	}
 	kdev->numdisabled = 0;
-	for (kfile = batch; kfile; kfile = kfile->retiring_next)
+	for (kfile = batch; kfile; kfile = kfile->retiring_next) {
 		RCU_INIT_POINTER(kfile->kdev, NULL);
+		ktun_ring_kill(kfile);
+	}
 	/* 2. Wait until no transmit, read or write can see them. */
 	synchronize_net();
 	/* 3. Purge and wake. The files cannot be released meanwhile: their
@@ -204,6 +208,7 @@ void ktun_iff_detach_all(struct ktun_dev *kdev)
 	 */
 	for (kfile = batch; kfile; kfile = kfile->retiring_next) {
 		ktun_queue_purge(kfile);
+		ktun_ring_retire(kfile);
 		ktun_queue_wake(kfile, EPOLLERR | EPOLLHUP);
 	}
 	/* 4. A persistent device held the module; it no longer needs to. */

@@ -46,7 +46,27 @@
  * every queue the same way) and a grace period before the free.
  *
  * A ktun_file lives as long as its struct file. Lock order: rtnl_lock, then
- * a ring's locks; the ring locks nest in nothing else of ours.
+ * a ptr_ring's locks; the ptr_ring locks nest in nothing else of ours.
+ *
+ * Shared-memory rings (ring.h has the detail, docs/rings.md the pictures):
+ *   - kfile->rings is an RCU pointer, written under rtnl: KTUN_RING_SETUP
+ *     publishes a pair on an attached file; a new setup after a re-attach
+ *     replaces a dead pair and frees it after synchronize_net(); release
+ *     frees the last one. ndo_start_xmit, kicks, poll, mmap and the stats
+ *     find the pair under rcu_read_lock.
+ *   - Detach kills the pair (ktun_ring_kill(): state DEAD, under rtnl,
+ *     before the detach's grace period) and retires it after the grace
+ *     period (ktun_ring_retire(): napi_disable, netif_napi_del, DEAD in
+ *     the shared headers, a queue it stopped woken), so no transmit or
+ *     kick can reach a pair whose NAPI is gone.
+ *   - ring->rx_lock (BHs off) serialises the rx ring's producers
+ *     (transmit on any CPU, kicks); ring->state_lock (irqsave) guards the
+ *     flags the kernel publishes and nests inside rx_lock. The tx ring's
+ *     consumer is the pair's NAPI poll, serialised by NAPI itself.
+ *   - Ring memory (struct ktun_ring_mem) is refcounted by the pair and by
+ *     every VMA mapping it, and freed, with its RLIMIT_MEMLOCK charge, by
+ *     the last put, whatever the order of munmap, close and delete. A VMA
+ *     also holds its struct file, so release() runs after the last munmap.
  */
 #ifndef _KTUN_H
 #define _KTUN_H
@@ -149,6 +169,8 @@ struct ktun_file {
 	/* readers and pollers; woken on transmit and on detach */
 	wait_queue_head_t	wq;
 	struct fasync_struct	*fasync;
+	/* RCU; written under rtnl: the shared-memory rings, if set up */
+	struct ktun_ring __rcu	*rings;
 };
 
 /* main.c */
@@ -217,9 +239,23 @@ int ktun_vnet_apply(struct sk_buff *skb, const struct virtio_net_hdr *hdr,
 int ktun_vnet_emit(struct iov_iter *to, const struct sk_buff *skb,
 		   int hdr_sz, bool le);
 
+/* ring.c, ring_rx.c: shared-memory rings (ring.h) */
+struct ktun_ring;
+long ktun_ring_ioctl(struct ktun_file *kfile, unsigned int cmd,
+		     unsigned long arg);
+int ktun_ring_mmap(struct ktun_file *kfile, struct vm_area_struct *vma);
+bool ktun_ring_poll(struct ktun_file *kfile, __poll_t *mask);
+bool ktun_ring_rx_active(struct ktun_file *kfile);
+bool ktun_ring_rx_xmit(struct ktun_ring *ring, struct sk_buff *skb);
+void ktun_ring_kill(struct ktun_file *kfile);
+void ktun_ring_retire(struct ktun_file *kfile);
+void ktun_ring_release(struct ktun_file *kfile);
+
 /* pkt.c: packets between user buffers and skbs */
 ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from);
 ssize_t ktun_pkt_read(struct ktun_file *kfile, struct iov_iter *to,
 		      bool nonblock);
+__be16 ktun_pkt_tun_proto(const struct sk_buff *skb, unsigned int flags,
+			  __be16 pi_proto);
 
 #endif /* _KTUN_H */

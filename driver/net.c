@@ -63,6 +63,7 @@ static netdev_tx_t ktun_net_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct ktun_dev *kdev = netdev_priv(dev);
 	struct ktun_file *kfile;
+	struct ktun_ring *ring;
 
 	rcu_read_lock();
 	kfile = rcu_dereference(kdev->queues[skb_get_queue_mapping(skb)]);
@@ -72,6 +73,12 @@ static netdev_tx_t ktun_net_xmit(struct sk_buff *skb, struct net_device *dev)
 		     rcu_access_pointer(kdev->bpf)) &&
 	    !ktun_filter_xmit(kdev, skb))
 		goto drop;
+	/* An rx ring takes the packet instead of the queue (ring_rx.c). */
+	ring = rcu_dereference(kfile->rings);
+	if (ring && ktun_ring_rx_xmit(ring, skb)) {
+		rcu_read_unlock();
+		return NETDEV_TX_OK;
+	}
 	/* Pages lent by userspace must not stay lent for an unbounded time. */
 	if (unlikely(skb_orphan_frags_rx(skb, GFP_ATOMIC)))
 		goto drop;

@@ -125,11 +125,12 @@ static struct sk_buff *copy_in(struct iov_iter *from, size_t len, int *err)
 
 /*
  * The protocol of a TUN packet: from the tun_pi header if there is one,
- * else from the IP version. An IP packet shorter than its fixed header is
+ * else from the IP version. Shared with the tx ring (ring_tx.c); @skb is
+ * the kernel's copy of the packet. An IP packet shorter than its fixed header is
  * refused here rather than left for the stack to discard.
  */
-static __be16 tun_proto(const struct sk_buff *skb, unsigned int flags,
-			__be16 pi_proto)
+__be16 ktun_pkt_tun_proto(const struct sk_buff *skb, unsigned int flags,
+			  __be16 pi_proto)
 {
 	__be16 proto = pi_proto;
 
@@ -197,7 +198,7 @@ ssize_t ktun_pkt_write(struct ktun_file *kfile, struct iov_iter *from)
 		goto err_count;
 
 	if (flags & IFF_TUN) {
-		skb->protocol = tun_proto(skb, flags, pi.proto);
+		skb->protocol = ktun_pkt_tun_proto(skb, flags, pi.proto);
 		if (!skb->protocol) {
 			kfree_skb(skb);
 			goto err_inval;

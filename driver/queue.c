@@ -83,6 +83,11 @@ struct sk_buff *ktun_queue_pop(struct ktun_file *kfile, bool nonblock,
 			*err = -EBADFD;
 			break;
 		}
+		/* Rings took over (KTUN_RING_SETUP wakes us). */
+		if (ktun_ring_rx_active(kfile)) {
+			*err = -EBUSY;
+			break;
+		}
 		if (signal_pending(current)) {
 			*err = -ERESTARTSYS;
 			break;

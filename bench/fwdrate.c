@@ -12,14 +12,18 @@
  *   netns B: ktun-fwd -> kbfT -> receiver 10.76.T.2:9000
  *
  * What a packet costs the tunnel: with KTUN_FWD_<LABEL>_PIDS="pid,pid" (the
- * target's two ktun-fwd processes), the user and system CPU time they spent
- * per packet received (app_ns=, kern_ns=), from /proc/PID/stat. That is
- * the kernel's accounting, not cycles: under QEMU/TCG there is no PMU, and
+ * target's two ktun-fwd processes), the CPU time they spent per packet
+ * received: cpu_ns= from the scheduler's runtime of all their threads
+ * (/proc/PID/task/TID/schedstat, exact), split into user (app_ns=) and
+ * system (kern_ns=) time by /proc/PID/stat, which samples that split by
+ * the tick and so is coarse over a short window. That is the kernel's
+ * accounting, not cycles: under QEMU/TCG there is no PMU, and
  * `perf stat -e cycles` reports "not supported".
  *
  * Environment: KTUN_FWD_NETNS="A B" (default "kb-fwd-a kb-fwd-b"),
  * KTUN_FWD_<LABEL>_IO (ring or rw, copied into the RESULT line).
  */
+#include <dirent.h>
 #include <sched.h>
 #include <sys/socket.h>
 
@@ -45,8 +49,8 @@ struct cost {
 	int npids;
 	int pids[FWD_MAXPIDS];
 	const char *io;
-	/* utime, stime in clock ticks: at the window's start and end */
-	unsigned long long u0, s0, u1, s1;
+	/* utime, stime in clock ticks, runtime in ns: at the window's start and end */
+	unsigned long long u0, s0, u1, s1, r0, r1;
 };
 
 struct state {
@@ -173,6 +177,43 @@ static void cost_init(struct cost *c, const char *label)
 	}
 }
 
+/*
+ * The time the processes' threads have run so far, in ns: precise (the
+ * scheduler's own sum), where the user/system split below is sampled by
+ * the tick.
+ */
+static unsigned long long cost_runtime(const struct cost *c)
+{
+	unsigned long long total = 0, ns;
+
+	for (int i = 0; i < c->npids; i++) {
+		char path[64];
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", c->pids[i]);
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((e = readdir(d))) {
+			char sp[384];
+			FILE *f;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(sp, sizeof(sp), "%s/%s/schedstat", path, e->d_name);
+			f = fopen(sp, "re");
+			if (!f)
+				continue;
+			if (fscanf(f, "%llu", &ns) == 1)
+				total += ns;
+			fclose(f);
+		}
+		closedir(d);
+	}
+	return total;
+}
+
 /* The processes' user and system time so far, in clock ticks. */
 static void cost_read(const struct cost *c, unsigned long long *u,
 		      unsigned long long *s)
@@ -209,7 +250,9 @@ static void sample(struct bench_target *t, unsigned long *got,
 	*offered = bench_count_get(&s->s[t->idx].sent);
 	c->u0 = c->u1;
 	c->s0 = c->s1;
+	c->r0 = c->r1;
 	cost_read(c, &c->u1, &c->s1);
+	c->r1 = cost_runtime(c);
 }
 
 static void report(const struct bench_opts *o, struct bench_target *t,
@@ -219,10 +262,11 @@ static void report(const struct bench_opts *o, struct bench_target *t,
 	struct state *s = arg;
 	struct cost *c = &s->c[t->idx];
 	double tick_ns = 1e9 / sysconf(_SC_CLK_TCK);
-	char costs[96] = "";
+	char costs[128] = "";
 
 	if (c->npids && got)
-		snprintf(costs, sizeof(costs), " app_ns=%.0f kern_ns=%.0f",
+		snprintf(costs, sizeof(costs), " cpu_ns=%.0f app_ns=%.0f kern_ns=%.0f",
+			 (double)(c->r1 - c->r0) / got,
 			 (c->u1 - c->u0) * tick_ns / got, (c->s1 - c->s0) * tick_ns / got);
 	bench_result(o->workload, t, run, "pps=%.0f ppc=%.0f wpps=%.0f loss=%.1f%% secs=%.2f cpu=%.2f%s io=%s",
 		     got / secs, cpu > 0 ? got / cpu : 0.0, offered / secs,

@@ -113,6 +113,12 @@ static int set_mtu(const char *ifname, int mtu)
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
 
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	/* Already so: no need for CAP_NET_ADMIN (a user's persistent device). */
+	if (s >= 0 && ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu == mtu) {
+		close(s);
+		return 0;
+	}
+	ifr.ifr_mtu = mtu;
 	ret = s < 0 ? -1 : ioctl(s, SIOCSIFMTU, &ifr);
 	if (ret < 0)
 		fprintf(stderr, "ktun-fwd: %s: setting MTU %d: %s\n", ifname, mtu,

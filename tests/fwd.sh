@@ -72,7 +72,7 @@ fwd_up() {	# mode queues
 	kind=$(ip -n "$A" -d link show dev kfwd | sed -n 3p | awk '{ print $1 }')
 	[ "$kind" = "$SC_KIND" ] || sc_fail "kfwd is a '$kind' device, not $SC_KIND"
 	[ "$(ip netns exec "$A" cat /sys/class/net/kfwd/mtu)" = 1472 ] || sc_fail "kfwd's MTU is not 1472"
-	echo "$(sc_pid "fwd-$1-a")" >"$SC_TMP/pid-$1-a"
+	sc_pid "fwd-$1-a" >"$SC_TMP/pid-$1-a"
 }
 
 fwd_ping() {	# mode
@@ -130,6 +130,7 @@ drops() {	# mode
 	for ns in "$A" "$B"; do
 		[ "$ns" = "$A" ] && veth=sc-a || veth=sc-b
 		# One process per namespace: under TCG each costs a good part of a second.
+		# shellcheck disable=SC2016
 		v=$(ip netns exec "$ns" awk '
 			FILENAME ~ /^\/sys/ { s += $1; next }
 			/^(Udp|Ip):/ {

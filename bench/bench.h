@@ -23,6 +23,10 @@
  * with na=<reason> in place of the metrics for a target that cannot run the
  * workload (a driver without IFF_MULTI_QUEUE), failed=<reason> for one that
  * broke. Anything else on stdout or stderr is for humans.
+ *
+ * --ring: a target whose driver offers shared-memory rings (ktun) moves its
+ * packets through them (bench_ring_setup()); one without (stock) keeps
+ * read()/write(). The workload's name gets a "ring-" prefix.
  */
 #ifndef KTUN_BENCH_H
 #define KTUN_BENCH_H
@@ -54,6 +58,7 @@
 #include <linux/sockios.h>
 
 #include "ktun.h"
+#include "ktun_ring.h"
 
 #define BENCH_PORT	9000
 #define BENCH_MAXQ	8
@@ -67,6 +72,7 @@ struct bench_dev {
 	int fds[BENCH_MAXQ];	/* one per queue; a packet socket for veth */
 	char name[IFNAMSIZ];
 	struct sockaddr_ll to;	/* veth: where our writes go (kbv1's MAC) */
+	struct ktun_ring *rings[BENCH_MAXQ];	/* --ring, where offered */
 };
 
 struct bench_target {
@@ -83,6 +89,7 @@ struct bench_opts {
 	double secs;		/* one measured window */
 	size_t size;		/* whole IP packet, headers included */
 	int queues;
+	int ring;		/* --ring */
 	int runs;		/* windows per target */
 	int ntargets;
 	struct bench_target t[BENCH_MAXT];
@@ -210,7 +217,7 @@ static inline void bench_usage(const char *prog, const char *what)
 {
 	fprintf(stderr,
 		"usage: %s [-t SECONDS] [-r RUNS] [-s SIZE] [-q QUEUES]\n"
-		"       [--target LABEL=NODE]... [--veth]\n"
+		"       [--target LABEL=NODE]... [--veth] [--ring]\n"
 		"  %s\n"
 		"  -t  seconds per measured window (default $KTUN_BENCH_SECONDS, else 2)\n"
 		"  -r  windows per target, taken in turn (default 1)\n"
@@ -218,7 +225,8 @@ static inline void bench_usage(const char *prog, const char *what)
 		"  -q  queues, each with its own threads and flow (default 1)\n"
 		"  --target  a driver's character device under a label, e.g.\n"
 		"            stock=/dev/net/tun (default: tun=$KTUN_DEV, else /dev/net/ktun)\n"
-		"  --veth    also a veth pair driven by a packet socket, the ceiling\n",
+		"  --veth    also a veth pair driven by a packet socket, the ceiling\n"
+		"  --ring    targets that offer shared-memory rings use them\n",
 		prog, what);
 }
 
@@ -246,6 +254,7 @@ static inline void bench_parse(int argc, char **argv, struct bench_opts *o,
 		{ "queues", required_argument, NULL, 'q' },
 		{ "target", required_argument, NULL, 'T' },
 		{ "veth", no_argument, NULL, 'V' },
+		{ "ring", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -281,6 +290,9 @@ static inline void bench_parse(int argc, char **argv, struct bench_opts *o,
 			break;
 		case 'V':
 			veth = 1;
+			break;
+		case 'R':
+			o->ring = 1;
 			break;
 		default:
 			bench_usage(argv[0], what);
@@ -553,6 +565,33 @@ static inline void bench_open_all(struct bench_opts *o)
 	}
 }
 
+/*
+ * --ring: sets up the rings of every queue of @t whose driver offers them,
+ * only the directions asked for; a driver without (stock) keeps
+ * read()/write(). Call it after anything that reads the fds directly.
+ */
+#define BENCH_RING_SLOTS	512
+static inline void bench_ring_setup(const struct bench_opts *o,
+				    struct bench_target *t, int rx, int tx)
+{
+	struct ktun_ring_config c = {
+		rx ? BENCH_RING_SLOTS : KTUN_RING_NO_RING, BENCH_BUF,
+		tx ? BENCH_RING_SLOTS : KTUN_RING_NO_RING, BENCH_BUF,
+	};
+	struct ktun_ring_features f;
+
+	if (!o->ring || !t->node || t->na ||
+	    ktun_ring_features(t->dev.fds[0], &f))
+		return;
+	for (int q = 0; q < t->dev.nfds; q++) {
+		int ret = ktun_ring_setup(t->dev.fds[q], &c, &t->dev.rings[q]);
+
+		if (ret)
+			bench_die("%s: ring setup, queue %d: %s", t->label, q,
+				  strerror(-ret));
+	}
+}
+
 static inline ssize_t bench_dev_read(struct bench_target *t, int q, void *buf,
 				     size_t len)
 {
@@ -724,8 +763,8 @@ static inline void bench_setup(int argc, char **argv, struct bench_opts *o,
 			       const char *what)
 {
 	bench_parse(argc, argv, o, what);
-	snprintf(o->workload, sizeof(o->workload), "%s-%zu-q%d", kind,
-		 o->size, o->queues);
+	snprintf(o->workload, sizeof(o->workload), "%s%s-%zu-q%d",
+		 o->ring ? "ring-" : "", kind, o->size, o->queues);
 	bench_netns();
 	bench_open_all(o);
 	bench_report_na(o);

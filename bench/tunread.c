@@ -10,6 +10,9 @@
  *	sender f (UDP 10.77.T.1:port f) --stack--> [kbenchT queue q] --read()--> reader q
  *	                                   to 10.77.T.2:9000
  *
+ * With --ring, a driver with rings (ktun) hands the packets over through
+ * its rx ring in batches instead of one read() each.
+ *
  * With several queues the driver picks the queue per flow. Rather than guess
  * its hash, the senders' ports are chosen by probing: one datagram per
  * candidate port, and the first port seen on each queue becomes that queue's
@@ -79,6 +82,33 @@ static void *sender_run(void *arg)
 	return NULL;
 }
 
+/* --ring: batches off the rx ring; poll() (a cancellation point) when empty. */
+static void reader_ring(struct reader *r, struct ktun_ring *ring)
+{
+	struct ktun_ring_pkt p[BATCH];
+
+	for (;;) {
+		unsigned int n = ktun_ring_rx_peek(ring, p, BATCH), i, mine = 0;
+		int ret;
+
+		if (!n) {
+			pthread_testcancel();
+			ret = ktun_ring_wait(ring, KTUN_RING_WAIT_RX, 100);
+			if (ret >= 0)
+				continue;
+			atomic_store(&r->t->failed, -ret);
+			fprintf(stderr, "%s: rx ring queue %d: %s\n", r->t->label,
+				r->q, strerror(-ret));
+			return;
+		}
+		for (i = 0; i < n; i++)
+			mine += p[i].len == r->size;
+		ktun_ring_rx_release(ring, n);
+		bench_count_add(&r->got, mine);
+		bench_count_add(&r->other, n - mine);
+	}
+}
+
 /* Runs until cancelled: read() is a cancellation point. */
 static void *reader_run(void *arg)
 {
@@ -86,6 +116,10 @@ static void *reader_run(void *arg)
 	unsigned char buf[BENCH_BUF];
 
 	bench_pin(r->q + 1);
+	if (r->t->dev.rings[r->q]) {
+		reader_ring(r, r->t->dev.rings[r->q]);
+		return NULL;
+	}
 	for (;;) {
 		ssize_t n = bench_dev_read(r->t, r->q, buf, sizeof(buf));
 
@@ -228,6 +262,8 @@ int main(int argc, char **argv)
 		if (t->na)
 			continue;
 		s.flows[i] = pick_flows(t, s.s[i], o.queues);
+		/* After the probes, which read() the fds. */
+		bench_ring_setup(&o, t, 1, 0);
 		for (q = 0; q < o.queues; q++) {
 			struct sender *snd = &s.s[i][q];
 			struct reader *r = &s.r[i][q];

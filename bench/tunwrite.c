@@ -10,6 +10,9 @@
  *	writer q --write()--> [kbenchT queue q] --stack--> UDP 10.77.T.1:9000+q
  *	(10.77.T.2:40000+q)                                 receiver q (recvmmsg)
  *
+ * With --ring, a driver with rings (ktun) gets the packets through its tx
+ * ring in batches instead of one write() each.
+ *
  * Writer q runs on CPU q, receiver q on the next one: with one queue the
  * writer (which also runs the stack's receive path, in its own softirq) and
  * the socket's reader each have a vCPU.
@@ -39,11 +42,46 @@ struct state {
 	struct receiver r[BENCH_MAXT][BENCH_MAXQ];
 };
 
+/* --ring: batches of BATCH packets into the tx ring, no call per packet. */
+static void writer_ring(struct writer *w, struct ktun_ring *r)
+{
+	struct ktun_ring_pkt p[BATCH];
+
+	while (bench_gate_wait(w->gate, w->t->idx)) {
+		unsigned int n = ktun_ring_tx_reserve(r, p, BATCH), i;
+		int ret;
+
+		if (!n) {
+			ret = ktun_ring_wait(r, KTUN_RING_WAIT_TX, 100);
+			if (ret >= 0)
+				continue;
+		} else {
+			for (i = 0; i < n; i++) {
+				memcpy(p[i].data, w->pkt, w->len);
+				p[i].len = w->len;
+			}
+			ret = ktun_ring_tx_submit(r, p, n);
+			if (!ret) {
+				bench_count_add(&w->written, n);
+				continue;
+			}
+		}
+		atomic_store(&w->t->failed, -ret);
+		fprintf(stderr, "%s: tx ring queue %d: %s\n", w->t->label,
+			w->q, strerror(-ret));
+		break;
+	}
+}
+
 static void *writer_run(void *arg)
 {
 	struct writer *w = arg;
 
 	bench_pin(w->q);
+	if (w->t->dev.rings[w->q]) {
+		writer_ring(w, w->t->dev.rings[w->q]);
+		return NULL;
+	}
 	while (bench_gate_wait(w->gate, w->t->idx)) {
 		ssize_t n = bench_dev_write(w->t, w->q, w->pkt, w->len);
 
@@ -132,6 +170,7 @@ int main(int argc, char **argv)
 
 		if (t->na)
 			continue;
+		bench_ring_setup(&o, t, 0, 1);
 		for (q = 0; q < o.queues; q++) {
 			struct writer *w = &s.w[i][q];
 			struct receiver *r = &s.r[i][q];

@@ -124,6 +124,7 @@ bool ktun_ring_rx_xmit(struct ktun_ring *ring, struct sk_buff *skb)
 	spin_lock(&ring->rx_lock);
 	if (unlikely(READ_ONCE(ring->state)))
 		goto drop_unlock;
+	/* Pairs with the application's store-release of consumer. */
 	used = rx->head - smp_load_acquire(rx->consumer);
 	if (unlikely(used > size)) {
 		ktun_ring_fail(ring, rx);
@@ -160,7 +161,7 @@ bool ktun_ring_rx_xmit(struct ktun_ring *ring, struct sk_buff *skb)
 	 * producer store is ordered before the sleeper check, as the
 	 * poller's queueing is before its readiness check.
 	 */
-	smp_mb();
+	smp_mb(); /* producer store before sleeper check; see above */
 	if (waitqueue_active(&kfile->wq)) { /* ordered by the smp_mb() */
 		atomic64_inc(&rx->wakeups);
 		wake_up_interruptible_poll(&kfile->wq, EPOLLIN | EPOLLRDNORM);

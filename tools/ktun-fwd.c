@@ -25,7 +25,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -495,12 +494,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	for (i = 0; i < o.queues; i++)
+		qs[i].fd = qs[i].sock = -1;
 	for (i = 0; i < o.queues; i++) {
 		struct fwd_queue *q = &qs[i];
 
 		q->idx = i;
 		q->opts = &o;
-		q->fd = q->sock = -1;
 		/* Queue 0 names the interface; the others attach to that name. */
 		if (fwd_dev_open(q, i ? ifname : o.ifname) < 0)
 			goto out;

@@ -15,6 +15,8 @@ LIB_SRCS	:= $(wildcard lib/*.c)
 LIB_OBJS	:= $(patsubst %.c,$(B)/%.o,$(LIB_SRCS))
 LIB_HDRS	:= $(wildcard lib/*.h include/uapi/linux/*.h)
 PROGS	:= $(patsubst %.c,$(B)/%,$(wildcard tests/*.c bench/*.c tools/*.c))
+# ktun-fwd is two files: tools/ktun-fwd.c and its device side in tools/fwd/.
+FWD_OBJS	:= $(patsubst %.c,$(B)/%.o,$(wildcard tools/fwd/*.c))
 
 .PHONY: all module tools deps test test-stock test-compat test-debug bench demo vm-shell style check clean
 .DEFAULT_GOAL := all
@@ -43,6 +45,14 @@ FUZZ_SRCS	:= $(wildcard tests/fuzz/*.c)
 $(B)/tests/fuzz: tests/fuzz.c $(FUZZ_SRCS) $(wildcard tests/fuzz/*.h) $(B)/lib/libktun.a $(LIB_HDRS) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -Itests -o $@ $< $(FUZZ_SRCS) $(B)/lib/libktun.a $(ULDLIBS)
+
+$(B)/tools/fwd/%.o: tools/fwd/%.c tools/fwd/fwd.h $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -Itools/fwd -c -o $@ $<
+
+$(B)/tools/ktun-fwd: tools/ktun-fwd.c tools/fwd/fwd.h $(FWD_OBJS) $(B)/lib/libktun.a $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -Itools/fwd -o $@ $< $(FWD_OBJS) $(B)/lib/libktun.a $(ULDLIBS)
 
 deps:
 	scripts/deps

@@ -244,6 +244,9 @@ sc_daemon() {	# [-n ns] tag cmd...
 		sc_echo "# + $* &"
 	fi
 	rm -f "$SC_TMP/$tag.killed"
+	# Emptied here, not only in the child: a tag started again must not
+	# show its last run's log to a waiter until the child gets to it.
+	: >"$SC_TMP/$tag.log"
 	"$@" </dev/null >"$SC_TMP/$tag.log" 2>&1 {SC_EFD}>&- &
 	echo $! >"$SC_TMP/$tag.pid"
 	echo "$tag" >>"$SC_TMP/daemons"

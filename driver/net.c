@@ -19,9 +19,10 @@
 
 static int ktun_net_init_dev(struct net_device *dev)
 {
-	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
-	if (!dev->tstats)
-		return -ENOMEM;
+	int ret = ktun_stats_alloc(dev);
+
+	if (ret)
+		return ret;
 	ktun_obj_created();
 	return 0;
 }
@@ -38,7 +39,7 @@ static void ktun_net_uninit_dev(struct net_device *dev)
 /* The last word on a device: after uninit and a grace period. */
 static void ktun_net_destruct(struct net_device *dev)
 {
-	free_percpu(dev->tstats);
+	ktun_stats_free(dev);
 	ktun_obj_destroyed();
 }
 
@@ -216,6 +217,7 @@ static void set_type(struct net_device *dev, unsigned int type)
 	dev->hw_features = NETIF_F_SG | NETIF_F_FRAGLIST | NETIF_F_HIGHDMA;
 	dev->features = dev->hw_features;
 	ktun_set_lltx(dev);
+	ktun_stats_setup(dev);
 }
 
 /* The type of a device is fixed at creation, before registration. */

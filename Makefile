@@ -84,6 +84,7 @@ $(B)/lib/$(LIB_SONAME): $(LIB_OBJS) lib/libktun.map
 		-o $@ $(LIB_OBJS) $(ULDLIBS)
 
 $(B)/lib/ktun.pc: lib/ktun.pc.in Makefile
+	@mkdir -p $(dir $@)
 	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' \
 	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< > $@
 
@@ -145,9 +146,9 @@ test-stock test-compat: deps
 	KTUN_TEST_DRIVER=$(@:test-%=%) tests/check
 
 # Builds and installs the packages on this machine, checks DKMS and
-# modprobe in the VM on every kernel, purges them again (tests/pkg.sh).
+# modprobe in the VM on every kernel, purges them again (tests/pkg).
 test-pkg: deps
-	tests/pkg.sh
+	tests/pkg
 
 bench: deps
 	$(MAKE) all

@@ -92,10 +92,14 @@ $(B)/lib/libktun.so: $(B)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@
 
 # Programs run from the tree (tests, bench, tools in the VM) link the
-# archive; the installed tools are linked again, against the .so.
-$(B)/inst/%: tools/%.c $(B)/lib/libktun.so $(LIB_HDRS)
+# archive; the installed tools are linked again, against the .so. A tool
+# made of more than tools/<tool>.c names its other objects and flags in
+# TOOL_OBJS_<tool> and TOOL_CFLAGS_<tool>.
+.SECONDEXPANSION:
+$(B)/inst/%: tools/%.c $(B)/lib/libktun.so $(LIB_HDRS) $$(TOOL_OBJS_$$*)
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) $(LDFLAGS) -o $@ $< -L$(B)/lib -lktun $(ULDLIBS)
+	$(CC) $(UCFLAGS) $(TOOL_CFLAGS_$*) $(LDFLAGS) -o $@ $< $(TOOL_OBJS_$*) \
+		-L$(B)/lib -lktun $(ULDLIBS)
 
 $(B)/%: %.c $(B)/lib/libktun.a $(LIB_HDRS) $(wildcard tests/*.h bench/*.h)
 	@mkdir -p $(dir $@)

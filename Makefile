@@ -118,12 +118,18 @@ install-lib: userspace
 	$(INSTALL) -m 0644 $(UAPI_HDRS) $(DESTDIR)$(INCLUDEDIR)/linux/
 	$(INSTALL) -m 0644 man/libktun.3 $(DESTDIR)$(MANDIR)/man3/
 
+# Each installed tool has its man page, man/<tool>.1 (or .8 for a tool
+# only root runs).
 install-tools: userspace
-	@for t in $(INST_TOOLS); do [ -f man/$$t.1 ] || \
-		{ echo "install: tools/$$t.c is in INSTALL_TOOLS but has no man/$$t.1" >&2; exit 1; }; done
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR)
 	$(if $(INST_TOOLS),$(INSTALL) -m 0755 $(patsubst %,$(B)/inst/%,$(INST_TOOLS)) $(DESTDIR)$(BINDIR)/)
-	$(if $(INST_TOOLS),$(INSTALL) -m 0644 $(patsubst %,man/%.1,$(INST_TOOLS)) $(DESTDIR)$(MANDIR)/man1/)
+	@for t in $(INST_TOOLS); do \
+		m=$$(ls man/$$t.1 man/$$t.8 2>/dev/null | head -n 1); \
+		[ -n "$$m" ] || { echo "install: tools/$$t.c is in INSTALL_TOOLS but has no man/$$t.1 or .8" >&2; exit 1; }; \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+		echo "$(INSTALL) -m 0644 $$m $$d/"; \
+		$(INSTALL) -d $$d && $(INSTALL) -m 0644 $$m $$d/ || exit 1; \
+	done
 
 # The module's sources as DKMS wants them: flat, with dkms.conf beside.
 install-dkms:

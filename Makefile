@@ -86,7 +86,8 @@ $(B)/lib/$(LIB_SONAME): $(LIB_OBJS) lib/libktun.map
 $(B)/lib/ktun.pc: lib/ktun.pc.in Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' \
-	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< > $@
+	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@LIBS_PRIVATE@|$(ULDLIBS)|' $< > $@
 
 $(B)/lib/libktun.so: $(B)/lib/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $@

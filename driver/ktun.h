@@ -138,9 +138,12 @@
 				 KTUN_IFF_FEATURES)
 #define KTUN_IFF_VISIBLE	(KTUN_TYPE_MASK | IFF_PERSIST | KTUN_IFF_FEATURES)
 
-/* TUNSETOFFLOAD bits ktun accepts (6.1's set; UFO is accepted and ignored). */
+/*
+ * TUNSETOFFLOAD bits ktun accepts: 6.1's set, plus USO on kernels that have
+ * it (compat.h). UFO is accepted and ignored.
+ */
 #define KTUN_F_ALL		(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | \
-				 TUN_F_TSO_ECN | TUN_F_UFO)
+				 TUN_F_TSO_ECN | TUN_F_UFO | KTUN_F_USO)
 
 /* The TAP transmit filter of TUNSETTXFILTER; replaced whole under RCU. */
 struct ktun_txfilter {

@@ -6,6 +6,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/module.h>
+#include <net/rtnetlink.h>
 
 #include "ktun.h"
 
@@ -63,3 +64,15 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("ktun: TUN/TAP virtual network driver");
 MODULE_AUTHOR("The ktun authors");
 MODULE_VERSION(KTUN_VERSION);
+/*
+ * Autoload. "ip link ... type ktun" asks for rtnl-link-ktun. The devname
+ * alias names the node for kmod, but /dev/net/ktun has a dynamic minor, so
+ * depmod writes no static node for it and opening it cannot load us:
+ * "modprobe ktun" (or modules-load.d) does. No char-major alias: aliases
+ * are fixed at build time, and char-major-10-200 (TUN_MINOR) is ours only
+ * with compat=1; next to devname:net/ktun it would even make kmod create
+ * /dev/net/ktun as stock tun's node. The packaged modprobe.d file
+ * (debian/ktun-dkms.modprobe, man ktun(4)) maps it to ktun compat=1.
+ */
+MODULE_ALIAS("devname:net/ktun");
+MODULE_ALIAS_RTNL_LINK("ktun");

@@ -23,13 +23,13 @@ static int ktun_net_init_dev(struct net_device *dev)
 	struct ktun_dev *kdev = netdev_priv(dev);
 	int ret;
 
-	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
-	if (!dev->tstats)
-		return -ENOMEM;
+	ret = ktun_stats_alloc(dev);
+	if (ret)
+		return ret;
 	/* Freed by ktun_net_destruct(), which a failed register runs too. */
 	ret = security_tun_dev_alloc_security(&kdev->security);
 	if (ret) {
-		free_percpu(dev->tstats);
+		ktun_stats_free(dev);
 		return ret;
 	}
 	ktun_obj_created();
@@ -52,7 +52,7 @@ static void ktun_net_destruct(struct net_device *dev)
 	struct ktun_dev *kdev = netdev_priv(dev);
 
 	security_tun_dev_free_security(kdev->security);
-	free_percpu(dev->tstats);
+	ktun_stats_free(dev);
 	ktun_obj_destroyed();
 }
 
@@ -252,6 +252,7 @@ static void set_type(struct net_device *dev, unsigned int type)
 	dev->hw_features = NETIF_F_SG | NETIF_F_FRAGLIST | NETIF_F_HIGHDMA;
 	dev->features = dev->hw_features;
 	ktun_set_lltx(dev);
+	ktun_stats_setup(dev);
 }
 
 /* The type of a device is fixed at creation, before registration. */

@@ -17,7 +17,8 @@
 
 /* The offload features an application can turn on through TUNSETOFFLOAD. */
 #define KTUN_USER_FEATURES	(NETIF_F_HW_CSUM | NETIF_F_TSO | \
-				 NETIF_F_TSO6 | NETIF_F_TSO_ECN)
+				 NETIF_F_TSO6 | NETIF_F_TSO_ECN | \
+				 KTUN_NETIF_F_USO)
 
 /* Under rtnl. Unknown bits fail with EINVAL so programs can probe. */
 int ktun_vnet_set_offload(struct ktun_dev *kdev, unsigned long arg)
@@ -37,6 +38,11 @@ int ktun_vnet_set_offload(struct ktun_dev *kdev, unsigned long arg)
 		if ((arg & TUN_F_TSO_ECN) && (arg & (TUN_F_TSO4 | TUN_F_TSO6)))
 			features |= NETIF_F_TSO_ECN;
 		else if (arg & TUN_F_TSO_ECN)
+			return -EINVAL;
+		/* USO4 and USO6 only together, as stock: one feature covers both. */
+		if (KTUN_HAVE_USO && (arg & KTUN_F_USO) == KTUN_F_USO)
+			features |= KTUN_NETIF_F_USO;
+		else if (arg & KTUN_F_USO)
 			return -EINVAL;
 	} else if (arg) {
 		/* Segmentation offloads need checksum offload (stock rule). */
@@ -107,6 +113,15 @@ int ktun_vnet_parse(struct iov_iter *from, size_t *len, int hdr_sz,
 		 * the flow-dissector fallback of virtio_net_hdr_to_skb().
 		 */
 		if (!(hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+			return -EINVAL;
+		break;
+	case KTUN_GSO_UDP_L4:
+		/*
+		 * Only where the core's helper knows it (compat.h). It has no
+		 * ECN, and the core segments it from a partial checksum.
+		 */
+		if (!KTUN_HAVE_USO || (gso & VIRTIO_NET_HDR_GSO_ECN) ||
+		    !gso_size || !(hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
 			return -EINVAL;
 		break;
 	default:

@@ -28,7 +28,7 @@ FWD_OBJS	:= $(patsubst %.c,$(B)/%.o,$(wildcard tools/fwd/*.c))
 LIB_MAJOR	:= 0
 LIB_SONAME	:= libktun.so.$(LIB_MAJOR)
 # The headers a program outside the tree includes (<ktun.h>, <linux/ktun.h>).
-LIB_PUB_HDRS	:= lib/ktun.h
+LIB_PUB_HDRS	:= lib/ktun.h lib/ktun_ring.h
 UAPI_HDRS	:= $(wildcard include/uapi/linux/*.h)
 
 # The tools that get installed (package ktun-tools), each with its man page
@@ -120,7 +120,7 @@ install-lib: userspace
 	$(INSTALL) -m 0644 $(B)/lib/ktun.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(INSTALL) -m 0644 $(LIB_PUB_HDRS) $(DESTDIR)$(INCLUDEDIR)/
 	$(INSTALL) -m 0644 $(UAPI_HDRS) $(DESTDIR)$(INCLUDEDIR)/linux/
-	$(INSTALL) -m 0644 man/libktun.3 $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 0644 man/libktun.3 man/libktun-ring.3 $(DESTDIR)$(MANDIR)/man3/
 
 # Each installed tool has its man page, man/<tool>.1 (or .8 for a tool
 # only root runs).

@@ -74,7 +74,7 @@ userspace: $(B)/lib/$(LIB_SONAME) $(B)/lib/libktun.a $(B)/lib/ktun.pc \
 	   $(patsubst %,$(B)/inst/%,$(INST_TOOLS))
 
 # One set of objects, position-independent, for the archive and the .so.
-$(B)/lib/%.o: lib/%.c $(LIB_HDRS)
+$(B)/lib/%.o: lib/%.c $(LIB_HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -fPIC -c -o $@ $<
 

@@ -21,6 +21,8 @@ LIB_HDRS	:= $(wildcard lib/*.h include/uapi/linux/*.h)
 PROGS	:= $(patsubst %.c,$(B)/%,$(wildcard tests/*.c bench/*.c tools/*.c))
 # ktun-fwd is two files: tools/ktun-fwd.c and its device side in tools/fwd/.
 FWD_OBJS	:= $(patsubst %.c,$(B)/%.o,$(wildcard tools/fwd/*.c))
+TOOL_OBJS_ktun-fwd	:= $(FWD_OBJS)
+TOOL_CFLAGS_ktun-fwd	:= -Itools/fwd
 
 # libktun as a shared library: soname libktun.so.$(LIB_MAJOR), symbols
 # versioned by lib/libktun.map. Bump LIB_MAJOR (and the Debian package

@@ -243,6 +243,9 @@ int ktun_iff_set_queue(struct ktun_file *kfile, unsigned int flags);
 void ktun_iff_detach(struct ktun_file *kfile);
 void ktun_iff_detach_all(struct ktun_dev *kdev);
 void ktun_iff_wake_writers(struct ktun_dev *kdev);
+int ktun_iff_register(struct net_device *dev, unsigned int flags,
+		      kuid_t owner, kgid_t group);
+bool ktun_iff_set_persist(struct ktun_dev *kdev, bool on);
 unsigned int ktun_iff_flags(const struct ktun_dev *kdev);
 
 /* lsm.c: the socket of a file that the LSM hooks label */
@@ -250,7 +253,6 @@ int ktun_lsm_file_init(struct ktun_file *kfile);
 void ktun_lsm_file_uninit(struct ktun_file *kfile);
 
 /* net.c: the net_device side */
-extern struct rtnl_link_ops ktun_link_ops;
 bool ktun_net_is_ours(const struct net_device *dev);
 void ktun_net_setup(struct net_device *dev);
 void ktun_net_set_type(struct net_device *dev, unsigned int type);
@@ -258,6 +260,11 @@ int ktun_net_set_link_type(struct net_device *dev, unsigned short type);
 int ktun_net_change_carrier(struct net_device *dev, bool on);
 int ktun_net_init(void);
 void ktun_net_uninit(void);
+
+/* link.c: the link kind; "ip link add" creation over rtnetlink */
+extern struct rtnl_link_ops ktun_link_ops;
+int ktun_link_init(void);
+void ktun_link_uninit(void);
 
 /* attrs.c: what tools read: sysfs and IFLA_TUN_* attributes */
 extern const struct attribute_group ktun_attr_group;

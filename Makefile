@@ -8,7 +8,7 @@ VERSION	:= $(shell git describe --always --dirty --tags 2>/dev/null || echo unkn
 CC	?= cc
 CFLAGS	?= -O2 -g
 UCFLAGS	:= -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude/uapi -Ilib $(CFLAGS)
-ULDLIBS	:= -pthread
+ULDLIBS	:= -pthread -lmnl
 
 B	:= build
 LIB_SRCS	:= $(wildcard lib/*.c)

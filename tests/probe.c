@@ -7,8 +7,8 @@
  * stock driver checks a packet before it checks the link, so an empty
  * write answers EINVAL whether the link is up or down (6.1 and 6.12 alike)
  * and only a well-formed packet meets EIO on a down link. ktun must answer
- * exactly as stock, for every framing wireguard-go has used (TUN without
- * tun_pi, with and without the virtio-net header) and the others; the same
+ * exactly as stock, for every framing wireguard-go has used (TUN with
+ * tun_pi; without it and with the virtio-net header) and the others; the same
  * program runs against the stock driver (KTUN_TEST_DRIVER=stock).
  *
  *   app: write(fd, NULL, 0) and write(fd, IPv4 UDP) --> dev, down then up
@@ -70,7 +70,6 @@ static void probe(int flags, const char *tag)
 	close(fd);
 }
 
-/* wireguard-go before its offloads (Debian 12's 0.0.20220316) */
 TEST(tun_no_pi)
 {
 	probe(IFF_TUN | IFF_NO_PI, "a");
@@ -82,6 +81,7 @@ TEST(tun_no_pi_vnet)
 	probe(IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, "b");
 }
 
+/* wireguard-go before its offloads (Debian 12's 0.0.20220316) */
 TEST(tun_pi)
 {
 	probe(IFF_TUN, "c");

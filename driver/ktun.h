@@ -73,7 +73,9 @@
  *
  * A ktun_file lives as long as its struct file. Lock order: rtnl_lock, then
  * napi_frags_lock, then a ring's locks or napi_queue.lock; these nest in
- * nothing else of ours.
+ * nothing else of ours. Where both of one ring's locks are held
+ * (ktun_queue_len(), for ethtool statistics, like ptr_ring_resize()),
+ * the consumer lock comes first.
  */
 #ifndef _KTUN_H
 #define _KTUN_H
@@ -266,6 +268,9 @@ extern struct rtnl_link_ops ktun_link_ops;
 int ktun_link_init(void);
 void ktun_link_uninit(void);
 
+/* ethtool.c: driver info, link, per-queue statistics */
+extern const struct ethtool_ops ktun_ethtool_ops;
+
 /* attrs.c: what tools read: sysfs and IFLA_TUN_* attributes */
 extern const struct attribute_group ktun_attr_group;
 size_t ktun_attrs_get_size(const struct net_device *dev);
@@ -282,6 +287,7 @@ bool ktun_queue_readable(struct ktun_file *kfile);
 unsigned int ktun_queue_purge(struct ktun_file *kfile);
 void ktun_queue_wake(struct ktun_file *kfile, __poll_t events);
 void ktun_queue_wake_writers(struct ktun_file *kfile);
+void ktun_queue_len(struct ktun_file *kfile, u64 *queued, u64 *capacity);
 
 /* filter.c: TUNSETTXFILTER and classic BPF filters on transmit */
 int ktun_filter_prepare_tx(void __user *arg, struct ktun_ioctl_arg *a);

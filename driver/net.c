@@ -2,11 +2,10 @@
 /* Copyright (C) 2026 The ktun authors. */
 /*
  * The net_device side: device setup for both types, transmit into the
- * per-file queues, statistics, ethtool, and the notifier that resizes the
- * queues with txqueuelen. The link kind is link.c's.
+ * per-file queues, statistics, and the notifier that resizes the queues
+ * with txqueuelen. The link kind is link.c's, ethtool is ethtool.c's.
  */
 #include <linux/etherdevice.h>
-#include <linux/ethtool.h>
 #include <linux/if_arp.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
@@ -182,22 +181,6 @@ static const struct net_device_ops ktun_tap_ops = {
 	.ndo_set_rx_mode	= ktun_net_set_rx_mode,
 	.ndo_set_mac_address	= eth_mac_addr,
 	.ndo_validate_addr	= eth_validate_addr,
-};
-
-static void ktun_get_drvinfo(struct net_device *dev,
-			     struct ethtool_drvinfo *info)
-{
-	struct ktun_dev *kdev = netdev_priv(dev);
-
-	strscpy(info->driver, ktun_link_ops.kind, sizeof(info->driver));
-	strscpy(info->version, KTUN_VERSION, sizeof(info->version));
-	strscpy(info->bus_info, kdev->flags & IFF_TAP ? "tap" : "tun",
-		sizeof(info->bus_info));
-}
-
-static const struct ethtool_ops ktun_ethtool_ops = {
-	.get_drvinfo	= ktun_get_drvinfo,
-	.get_link	= ethtool_op_get_link,
 };
 
 /* What both types share; alloc_netdev_mqs() calls it before the type is set. */

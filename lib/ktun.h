@@ -114,6 +114,19 @@ int ktun_link_list(const char *kind,
 		   int (*fn)(const struct ktun_link_info *info, void *arg),
 		   void *arg);
 
+/* One queue in service, as ktun's "ethtool -S" reports it. */
+struct ktun_queue_stats {
+	unsigned long long queued;	/* packets waiting for the reader */
+	unsigned long long capacity;	/* how many the queue holds */
+};
+
+/*
+ * Fills @qs[0..] for the queues of @ifname in service (at most @max);
+ * returns how many, or -errno (-EOPNOTSUPP: a driver without them, stock).
+ */
+int ktun_link_queue_stats(const char *ifname, struct ktun_queue_stats *qs,
+			  unsigned int max);
+
 /* Deletes @ifname, as "ip link del" does. */
 int ktun_link_del(const char *ifname);
 

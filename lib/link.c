@@ -3,7 +3,8 @@
 /*
  * libktun's rtnetlink side, on libmnl: creating a device as "ip link add
  * NAME type ktun" does, reading what "ip -d link show" shows of one or of
- * all of them, moving one to another namespace, deleting one. Errors are
+ * all of them, moving one to another namespace, deleting one; and the
+ * per-queue statistics ktun gives "ethtool -S" (SIOCETHTOOL). Errors are
  * -errno, with the kernel's extended-ack message when the caller asks.
  */
 #include <errno.h>
@@ -11,11 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <libmnl/libmnl.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 
 #include "ktun.h"
 #include "linux/ktun.h"
@@ -382,4 +388,85 @@ int ktun_rtnl(struct nlmsghdr *nlh, char *msg, size_t msglen)
 
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	return nl_talk(nlh, &t);
+}
+
+/* ---- per-queue statistics, from "ethtool -S" (driver/ethtool.c) ---- */
+
+static int ethtool_ioctl(const char *ifname, void *cmd)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (s < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	ifr.ifr_data = cmd;
+	if (ioctl(s, SIOCETHTOOL, &ifr))
+		ret = -errno;
+	close(s);
+	return ret;
+}
+
+int ktun_link_queue_stats(const char *ifname, struct ktun_queue_stats *qs,
+			  unsigned int max)
+{
+	struct ethtool_sset_info *info;
+	struct ethtool_gstrings *strs = NULL;
+	struct ethtool_stats *st = NULL;
+	unsigned int n, i, q, nq = 0;
+	int ret;
+
+	info = calloc(1, sizeof(*info) + sizeof(uint32_t));
+	if (!info)
+		return -ENOMEM;
+	info->cmd = ETHTOOL_GSSET_INFO;
+	info->sset_mask = 1ULL << ETH_SS_STATS;
+	ret = ethtool_ioctl(ifname, info);
+	if (ret)
+		goto out;
+	n = info->sset_mask ? info->data[0] : 0;
+	strs = calloc(1, sizeof(*strs) + (size_t)n * ETH_GSTRING_LEN);
+	st = calloc(1, sizeof(*st) + (size_t)n * sizeof(uint64_t));
+	if (!strs || !st) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	strs->cmd = ETHTOOL_GSTRINGS;
+	strs->string_set = ETH_SS_STATS;
+	strs->len = n;
+	st->cmd = ETHTOOL_GSTATS;
+	st->n_stats = n;
+	ret = ethtool_ioctl(ifname, strs);
+	if (!ret)
+		ret = ethtool_ioctl(ifname, st);
+	if (ret)
+		goto out;
+	/* A queue attached between the calls shows up in neither: take the smaller. */
+	if (strs->len < n)
+		n = strs->len;
+	if (st->n_stats < n)
+		n = st->n_stats;
+	for (i = 0; i < n; i++) {
+		char name[ETH_GSTRING_LEN + 1], what[ETH_GSTRING_LEN + 1];
+
+		memcpy(name, strs->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+		name[ETH_GSTRING_LEN] = '\0';
+		if (sscanf(name, "q%u_%32s", &q, what) != 2 || q >= max)
+			continue;
+		if (q >= nq) {
+			memset(qs + nq, 0, (q + 1 - nq) * sizeof(*qs));
+			nq = q + 1;
+		}
+		if (!strcmp(what, "queued"))
+			qs[q].queued = st->data[i];
+		else if (!strcmp(what, "capacity"))
+			qs[q].capacity = st->data[i];
+	}
+	ret = nq;
+out:
+	free(info);
+	free(strs);
+	free(st);
+	return ret;
 }

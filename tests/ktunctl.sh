@@ -119,6 +119,19 @@ case_queues() {
 		'[ "$(json_field kc2 d[\"queues\"])" = 2 ]'
 	r=$(row kc2)
 	[[ "$r" == "kc2 tun down,carrier,multi-queue,persist - - 2/4 "* ]] || sc_fail "kc2: '$r'"
+	# per-queue statistics (ethtool -S): nothing queued yet, 500 places each
+	[ "$(json_field kc2 'd["queue_stats"]')" = \
+	  "[{'queue': 0, 'queued': 0, 'capacity': 500}, {'queue': 1, 'queued': 0, 'capacity': 500}]" ] ||
+		sc_fail "kc2 queue_stats: $(json_field kc2 'd["queue_stats"]')"
+	kc_rc 0 show kc2
+	sc_q cat "$SC_TMP/out"
+	grep -q '^  queue 1: 0 queued of 500$' "$SC_TMP/out" || sc_fail "show kc2: no queue 1 line"
+	# packets the stack sends wait in a queue nobody reads
+	pp ip -n "$A" link set kc2 up
+	pp ip -n "$A" addr add 10.85.0.1/24 dev kc2
+	ip netns exec "$A" ping -c 3 -i 0.2 -W 1 10.85.0.2 >/dev/null 2>&1 || true
+	[ "$(json_field kc2 'sum(q["queued"] for q in d["queue_stats"])')" -ge 3 ] ||
+		sc_fail "kc2: the pings are not counted as queued: $(json_field kc2 'd["queue_stats"]')"
 	sc_stop q1 q2
 }
 

@@ -82,8 +82,20 @@ static const char *bool_str(int b)
 	return b > 0 ? "true" : "false";
 }
 
+static struct ktun_queue_stats qs[256];
+
+/* The device's queues in service; none when it cannot tell (not fatal). */
+static int queue_stats(const struct ktun_link_info *li)
+{
+	int n = ktun_link_queue_stats(li->name, qs, 256);
+
+	return n < 0 ? 0 : n;
+}
+
 static void print_json(const struct ktun_link_info *li)
 {
+	int i, n = queue_stats(li);
+
 	printf("%s{\"ifname\":", first ? "" : ",");
 	json_str(li->name);
 	printf(",\"ifindex\":%d,\"kind\":", li->ifindex);
@@ -101,9 +113,14 @@ static void print_json(const struct ktun_link_info *li)
 	printf(",\"max_queues\":%u,\"mtu\":%u,\"txqlen\":%u", li->maxqueues,
 	       li->mtu, li->txqlen);
 	printf(",\"stats\":{\"rx\":{\"packets\":%llu,\"bytes\":%llu,\"dropped\":%llu},"
-	       "\"tx\":{\"packets\":%llu,\"bytes\":%llu,\"dropped\":%llu}}}",
+	       "\"tx\":{\"packets\":%llu,\"bytes\":%llu,\"dropped\":%llu}}",
 	       li->rx_packets, li->rx_bytes, li->rx_dropped,
 	       li->tx_packets, li->tx_bytes, li->tx_dropped);
+	printf(",\"queue_stats\":[");
+	for (i = 0; i < n; i++)
+		printf("%s{\"queue\":%d,\"queued\":%llu,\"capacity\":%llu}",
+		       i ? "," : "", i, qs[i].queued, qs[i].capacity);
+	printf("]}");
 	first = 0;
 }
 
@@ -153,13 +170,24 @@ static void print_table(const struct ktun_link_info *li)
 	       li->tx_packets, li->tx_bytes, li->tx_dropped);
 }
 
+/* show: below the device's line, one per queue in service. */
+static void print_queues(const struct ktun_link_info *li)
+{
+	int i, n = queue_stats(li);
+
+	for (i = 0; i < n; i++)
+		printf("  queue %d: %llu queued of %llu\n", i, qs[i].queued,
+		       qs[i].capacity);
+}
+
 static int print_one(const struct ktun_link_info *li, void *arg)
 {
-	(void)arg;
 	if (json)
 		print_json(li);
 	else
 		print_table(li);
+	if (!json && arg)
+		print_queues(li);
 	return 0;
 }
 
@@ -199,7 +227,7 @@ static int cmd_show(const char *name)
 	}
 	if (json)
 		putchar('[');
-	print_one(&li, NULL);
+	print_one(&li, &li);
 	if (json)
 		puts("]");
 	return EXIT_OK;

@@ -26,6 +26,9 @@
 #include "ktun.h"
 #include "linux/ktun.h"
 
+/* Room for one answer: a link's RTM_NEWLINK can outgrow a page. */
+#define NL_RECV_SIZE	32768
+
 /* One request and the callback its answers go to. */
 struct nl_talk {
 	mnl_cb_t cb;
@@ -96,7 +99,7 @@ static int nl_talk(struct nlmsghdr *nlh, struct nl_talk *t)
 		[NLMSG_DONE] = on_done,
 		[NLMSG_OVERRUN] = on_overrun,
 	};
-	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	char *buf = malloc(NL_RECV_SIZE);
 	struct mnl_socket *nl;
 	unsigned int portid;
 	int one = 1, ret;
@@ -125,7 +128,7 @@ static int nl_talk(struct nlmsghdr *nlh, struct nl_talk *t)
 		goto out;
 	}
 	do {
-		n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
+		n = mnl_socket_recvfrom(nl, buf, NL_RECV_SIZE);
 		if (n < 0) {
 			ret = -errno;
 			goto out;

@@ -12,7 +12,7 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 UCFLAGS	:= -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude/uapi -Ilib \
 	   $(CPPFLAGS) $(CFLAGS)
-ULDLIBS	:= -pthread
+ULDLIBS	:= -pthread -lmnl
 
 B	:= build
 LIB_SRCS	:= $(wildcard lib/*.c)

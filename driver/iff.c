@@ -53,7 +53,9 @@ static int enable(struct ktun_dev *kdev, struct ktun_file *kfile)
 	if (n + kdev->numdisabled >= 1 && !(kdev->flags & IFF_MULTI_QUEUE) &&
 	    !kfile->disabled)
 		return -EBUSY;
-	if (!kfile->disabled && n + kdev->numdisabled >= KTUN_MAX_QUEUES)
+	/* TUNSETIFF allocates 256; "ip link add numtxqueues N" may give fewer. */
+	if (!kfile->disabled &&
+	    n + kdev->numdisabled >= min(dev->num_tx_queues, dev->num_rx_queues))
 		return -E2BIG;
 	ret = ktun_queue_resize(kfile, dev->tx_queue_len);
 	if (ret)
@@ -237,10 +239,7 @@ void ktun_iff_detach_all(struct ktun_dev *kdev)
 		ktun_queue_wake(kfile, EPOLLERR | EPOLLHUP);
 	}
 	/* 4. A persistent device held the module; it no longer needs to. */
-	if (kdev->flags & IFF_PERSIST) {
-		WRITE_ONCE(kdev->flags, kdev->flags & ~IFF_PERSIST);
-		module_put(THIS_MODULE);
-	}
+	ktun_iff_set_persist(kdev, false);
 }
 
 /*
@@ -306,13 +305,60 @@ static int attach_existing(struct ktun_file *kfile, struct net_device *dev,
 	return 0;
 }
 
+/*
+ * The one way a device comes to be, for TUNSETIFF and for "ip link add"
+ * (link.c): @dev was allocated with ktun_net_setup() and has its namespace,
+ * name and ifindex; this gives it its type, flags, owner and group and
+ * registers it, without carrier until a file attaches. On failure the
+ * caller frees @dev.
+ */
+int ktun_iff_register(struct net_device *dev, unsigned int flags,
+		      kuid_t owner, kgid_t group)
+{
+	struct ktun_dev *kdev = netdev_priv(dev);
+	int ret;
+
+	ASSERT_RTNL();
+	dev->rtnl_link_ops = &ktun_link_ops;
+	dev->sysfs_groups[0] = &ktun_attr_group;
+	ktun_net_set_type(dev, flags & KTUN_TYPE_MASK);
+	kdev->flags |= flags & KTUN_IFF_FEATURES;
+	kdev->owner = owner;
+	kdev->group = group;
+	/* Register one queue, not all 256: each in use gets sysfs objects. */
+	ret = netif_set_real_num_queues(dev, 1, 1);
+	if (ret)
+		return ret;
+	netif_carrier_off(dev);
+	return register_netdevice(dev);
+}
+
+/*
+ * A persistent device outlives its files and holds the module, as with
+ * stock tun: TUNSETPERSIST, "ip link add", and unregistration (off) come
+ * here. Returns whether anything changed.
+ */
+bool ktun_iff_set_persist(struct ktun_dev *kdev, bool on)
+{
+	ASSERT_RTNL();
+	if (on == !!(kdev->flags & IFF_PERSIST))
+		return false;
+	if (on) {
+		WRITE_ONCE(kdev->flags, kdev->flags | IFF_PERSIST);
+		__module_get(THIS_MODULE);
+	} else {
+		WRITE_ONCE(kdev->flags, kdev->flags & ~IFF_PERSIST);
+		module_put(THIS_MODULE);
+	}
+	return true;
+}
+
 static struct net_device *create(struct ktun_file *kfile, const char *name,
 				 unsigned int flags)
 {
 	unsigned int type = flags & KTUN_TYPE_MASK;
 	unsigned int queues = flags & IFF_MULTI_QUEUE ? KTUN_MAX_QUEUES : 1;
 	struct net *net = kfile->net;
-	struct ktun_dev *kdev;
 	struct net_device *dev;
 	int ret;
 
@@ -329,21 +375,11 @@ static struct net_device *create(struct ktun_file *kfile, const char *name,
 	if (!dev)
 		return ERR_PTR(-ENOMEM);
 	dev_net_set(dev, net);
-	dev->rtnl_link_ops = &ktun_link_ops;
 	dev->ifindex = kfile->ifindex;
-	dev->sysfs_groups[0] = &ktun_attr_group;
-	ktun_net_set_type(dev, type);
-	kdev = netdev_priv(dev);
-	kdev->flags |= flags & KTUN_IFF_FEATURES;
-	/* Register one queue, not all 256: each in use gets sysfs objects. */
-	ret = netif_set_real_num_queues(dev, 1, 1);
+	ret = ktun_iff_register(dev, flags, INVALID_UID, INVALID_GID);
 	if (ret)
 		goto err_free;
-
-	ret = register_netdevice(dev);
-	if (ret)
-		goto err_free;
-	ret = enable(kdev, kfile);
+	ret = enable(netdev_priv(dev), kfile);
 	if (ret)
 		goto err_unregister;
 	return dev;

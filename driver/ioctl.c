@@ -16,22 +16,6 @@
 
 #include "ktun.h"
 
-static int set_persist(struct ktun_dev *kdev, unsigned long arg)
-{
-	/* A persistent device keeps the module loaded, as with stock tun. */
-	if (arg && !(kdev->flags & IFF_PERSIST)) {
-		WRITE_ONCE(kdev->flags, kdev->flags | IFF_PERSIST);
-		__module_get(THIS_MODULE);
-	} else if (!arg && (kdev->flags & IFF_PERSIST)) {
-		WRITE_ONCE(kdev->flags, kdev->flags & ~IFF_PERSIST);
-		module_put(THIS_MODULE);
-	} else {
-		return 0;
-	}
-	netdev_state_change(kdev->dev);
-	return 0;
-}
-
 static int set_vnet_hdr_sz(struct ktun_dev *kdev, const struct ktun_ioctl_arg *a)
 {
 	if (a->copy_err)
@@ -187,7 +171,9 @@ long ktun_ioctl_attached(struct ktun_file *kfile, struct ktun_dev *kdev,
 		return 0;
 
 	case TUNSETPERSIST:
-		return set_persist(kdev, arg);
+		if (ktun_iff_set_persist(kdev, arg))
+			netdev_state_change(dev);
+		return 0;
 
 	case TUNSETOWNER:
 		owner = make_kuid(current_user_ns(), arg);

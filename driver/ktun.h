@@ -73,7 +73,9 @@
  *
  * A ktun_file lives as long as its struct file. Lock order: rtnl_lock, then
  * napi_frags_lock, then a ptr_ring's locks or napi_queue.lock; these nest
- * in nothing else of ours.
+ * in nothing else of ours. Where both of one queue's locks are held
+ * (ktun_queue_len(), for ethtool statistics, like ptr_ring_resize()),
+ * the consumer lock comes first.
  *
  * Shared-memory rings (ring.h has the detail, docs/rings.md the pictures):
  *   - kfile->rings is an RCU pointer, written under rtnl: KTUN_RING_SETUP
@@ -268,6 +270,9 @@ int ktun_iff_set_queue(struct ktun_file *kfile, unsigned int flags);
 void ktun_iff_detach(struct ktun_file *kfile);
 void ktun_iff_detach_all(struct ktun_dev *kdev);
 void ktun_iff_wake_writers(struct ktun_dev *kdev);
+int ktun_iff_register(struct net_device *dev, unsigned int flags,
+		      kuid_t owner, kgid_t group);
+bool ktun_iff_set_persist(struct ktun_dev *kdev, bool on);
 unsigned int ktun_iff_flags(const struct ktun_dev *kdev);
 
 /* lsm.c: the socket of a file that the LSM hooks label */
@@ -275,7 +280,6 @@ int ktun_lsm_file_init(struct ktun_file *kfile);
 void ktun_lsm_file_uninit(struct ktun_file *kfile);
 
 /* net.c: the net_device side */
-extern struct rtnl_link_ops ktun_link_ops;
 bool ktun_net_is_ours(const struct net_device *dev);
 void ktun_net_setup(struct net_device *dev);
 void ktun_net_set_type(struct net_device *dev, unsigned int type);
@@ -283,6 +287,14 @@ int ktun_net_set_link_type(struct net_device *dev, unsigned short type);
 int ktun_net_change_carrier(struct net_device *dev, bool on);
 int ktun_net_init(void);
 void ktun_net_uninit(void);
+
+/* link.c: the link kind; "ip link add" creation over rtnetlink */
+extern struct rtnl_link_ops ktun_link_ops;
+int ktun_link_init(void);
+void ktun_link_uninit(void);
+
+/* ethtool.c: driver info, link, per-queue statistics */
+extern const struct ethtool_ops ktun_ethtool_ops;
 
 /* attrs.c: what tools read: sysfs and IFLA_TUN_* attributes */
 extern const struct attribute_group ktun_attr_group;
@@ -300,6 +312,7 @@ bool ktun_queue_readable(struct ktun_file *kfile);
 unsigned int ktun_queue_purge(struct ktun_file *kfile);
 void ktun_queue_wake(struct ktun_file *kfile, __poll_t events);
 void ktun_queue_wake_writers(struct ktun_file *kfile);
+void ktun_queue_len(struct ktun_file *kfile, u64 *queued, u64 *capacity);
 
 /* filter.c: TUNSETTXFILTER and classic BPF filters on transmit */
 int ktun_filter_prepare_tx(void __user *arg, struct ktun_ioctl_arg *a);

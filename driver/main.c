@@ -31,9 +31,12 @@ static int __init ktun_init(void)
 {
 	int ret;
 
-	ret = ktun_net_init();
+	ret = ktun_link_init();
 	if (ret)
 		return ret;
+	ret = ktun_net_init();
+	if (ret)
+		goto err_link;
 	ret = ktun_chr_init();
 	if (ret)
 		goto err_net;
@@ -43,6 +46,8 @@ static int __init ktun_init(void)
 
 err_net:
 	ktun_net_uninit();
+err_link:
+	ktun_link_uninit();
 	return ret;
 }
 
@@ -52,6 +57,7 @@ static void __exit ktun_exit(void)
 
 	ktun_chr_uninit();
 	ktun_net_uninit();
+	ktun_link_uninit();
 	/* Netdevs are freed after rcu callbacks; let them run first. */
 	rcu_barrier();
 	leaked = atomic_read(&live_objects);

@@ -2,11 +2,10 @@
 /* Copyright (C) 2026 The ktun authors. */
 /*
  * The net_device side: device setup for both types, transmit into the
- * per-file queues, statistics, ethtool, and the rtnl_link_ops that let
- * "ip link del" remove a device and rmmod remove them all.
+ * per-file queues, statistics, and the notifier that resizes the queues
+ * with txqueuelen. The link kind is link.c's, ethtool is ethtool.c's.
  */
 #include <linux/etherdevice.h>
-#include <linux/ethtool.h>
 #include <linux/if_arp.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
@@ -191,22 +190,6 @@ static const struct net_device_ops ktun_tap_ops = {
 	.ndo_validate_addr	= eth_validate_addr,
 };
 
-static void ktun_get_drvinfo(struct net_device *dev,
-			     struct ethtool_drvinfo *info)
-{
-	struct ktun_dev *kdev = netdev_priv(dev);
-
-	strscpy(info->driver, ktun_link_ops.kind, sizeof(info->driver));
-	strscpy(info->version, KTUN_VERSION, sizeof(info->version));
-	strscpy(info->bus_info, kdev->flags & IFF_TAP ? "tap" : "tun",
-		sizeof(info->bus_info));
-}
-
-static const struct ethtool_ops ktun_ethtool_ops = {
-	.get_drvinfo	= ktun_get_drvinfo,
-	.get_link	= ethtool_op_get_link,
-};
-
 /* What both types share; alloc_netdev_mqs() calls it before the type is set. */
 void ktun_net_setup(struct net_device *dev)
 {
@@ -312,23 +295,6 @@ bool ktun_net_is_ours(const struct net_device *dev)
 	return dev->rtnl_link_ops == &ktun_link_ops;
 }
 
-static int ktun_net_validate(struct nlattr *tb[], struct nlattr *data[],
-			     struct netlink_ext_ack *extack)
-{
-	NL_SET_ERR_MSG(extack,
-		       "ktun devices are made through the character device");
-	return -EOPNOTSUPP;
-}
-
-struct rtnl_link_ops ktun_link_ops __read_mostly = {
-	/* .kind is set at init: "ktun", or "tun" in compat mode. */
-	.priv_size	= sizeof(struct ktun_dev),
-	.setup		= ktun_net_setup,
-	.validate	= ktun_net_validate,
-	.get_size	= ktun_attrs_get_size,
-	.fill_info	= ktun_attrs_fill_info,
-};
-
 /*
  * The queue rings follow the interface's txqueuelen, as on a real NIC; and
  * writers waiting for EPOLLOUT wake when the interface comes up.
@@ -362,29 +328,10 @@ static struct notifier_block ktun_notifier = {
 
 int ktun_net_init(void)
 {
-	int ret;
-
-	ktun_link_ops.kind = ktun_compat ? "tun" : "ktun";
-	ret = rtnl_link_register(&ktun_link_ops);
-	if (ret) {
-		pr_err("ktun: cannot register link kind \"%s\" (%d)%s\n",
-		       ktun_link_ops.kind, ret,
-		       ktun_compat ? ": is the stock tun module loaded?" : "");
-		return ret;
-	}
-	ret = register_netdevice_notifier(&ktun_notifier);
-	if (ret)
-		goto err_link;
-	return 0;
-
-err_link:
-	rtnl_link_unregister(&ktun_link_ops);
-	return ret;
+	return register_netdevice_notifier(&ktun_notifier);
 }
 
-/* Deletes every ktun device in every namespace. */
 void ktun_net_uninit(void)
 {
 	unregister_netdevice_notifier(&ktun_notifier);
-	rtnl_link_unregister(&ktun_link_ops);
 }

@@ -130,3 +130,26 @@ void ktun_queue_wake_writers(struct ktun_file *kfile)
 		  poll_to_key(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND));
 	kill_fasync(&kfile->fasync, SIGIO, POLL_OUT);
 }
+
+/*
+ * For statistics: the packets waiting and the queue's size. Takes both of
+ * the ring's locks (consumer first, as ptr_ring_resize does), so the count
+ * is exact at that instant. Under rtnl, so the ring is not being resized.
+ */
+void ktun_queue_len(struct ktun_file *kfile, u64 *queued, u64 *capacity)
+{
+	struct ptr_ring *r = &kfile->ring;
+
+	ASSERT_RTNL();
+	spin_lock_bh(&r->consumer_lock);
+	spin_lock(&r->producer_lock);
+	*capacity = r->size;
+	if (!r->size)
+		*queued = 0;
+	else if (r->producer == r->consumer_head)
+		*queued = r->queue[r->producer] ? r->size : 0;
+	else
+		*queued = (r->producer - r->consumer_head + r->size) % r->size;
+	spin_unlock(&r->producer_lock);
+	spin_unlock_bh(&r->consumer_lock);
+}

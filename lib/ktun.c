@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Copyright (C) 2026 The ktun authors. */
-/* libktun: opening devices, shelling out, building packets. */
+/* libktun: opening devices, shelling out, building packets. Links: link.c. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,9 +18,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/if_tun.h>
-#include <linux/if_link.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 
 #include "ktun.h"
 
@@ -215,126 +212,4 @@ int ktun_sysfs_u64(const char *ifname, const char *attr, unsigned long long *val
 	if (errno || end == buf)
 		return -EINVAL;
 	return 0;
-}
-
-/*
- * One rtnetlink request about @ifname, of @type (RTM_GETLINK, RTM_DELLINK)
- * with @flags; the answer (or the ack) lands in @buf. Returns its length or
- * -errno, an NLMSG_ERROR answer included.
- */
-static ssize_t rtnl_ask(const char *ifname, int type, int flags, void *buf, size_t size)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-	} req;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct nlmsghdr *nh = buf;
-	unsigned int idx = if_nametoindex(ifname);
-	ssize_t n;
-	int fd;
-
-	if (!idx)
-		return -ENODEV;
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = sizeof(req);
-	req.nh.nlmsg_type = type;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | flags;
-	req.nh.nlmsg_seq = 1;
-	req.ifi.ifi_family = AF_UNSPEC;
-	req.ifi.ifi_index = idx;
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		n = -errno;
-		goto out;
-	}
-	n = recv(fd, buf, size, 0);
-	if (n < 0) {
-		n = -errno;
-		goto out;
-	}
-	if (!NLMSG_OK(nh, (size_t)n)) {
-		n = -EIO;
-		goto out;
-	}
-	if (nh->nlmsg_type == NLMSG_ERROR) {
-		struct nlmsgerr *e = NLMSG_DATA(nh);
-
-		n = e->error;
-	}
-out:
-	close(fd);
-	return n;
-}
-
-static uint32_t rta_u32(const struct rtattr *a)
-{
-	uint32_t v = 0;
-
-	memcpy(&v, RTA_DATA(a), RTA_PAYLOAD(a) < sizeof(v) ? RTA_PAYLOAD(a) : sizeof(v));
-	return v;
-}
-
-static void tun_attrs(const struct rtattr *data, struct ktun_link_info *info)
-{
-	const struct rtattr *a;
-	int len = RTA_PAYLOAD(data);
-
-	for (a = RTA_DATA(data); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		uint8_t b = *(const uint8_t *)RTA_DATA(a);
-
-		switch (a->rta_type) {
-		case IFLA_TUN_TYPE:		info->type = b; break;
-		case IFLA_TUN_PI:		info->pi = b; break;
-		case IFLA_TUN_VNET_HDR:		info->vnet_hdr = b; break;
-		case IFLA_TUN_PERSIST:		info->persist = b; break;
-		case IFLA_TUN_MULTI_QUEUE:	info->multi_queue = b; break;
-		case IFLA_TUN_OWNER:		info->owner = rta_u32(a); break;
-		case IFLA_TUN_GROUP:		info->group = rta_u32(a); break;
-		case IFLA_TUN_NUM_QUEUES:	info->numqueues = rta_u32(a); break;
-		case IFLA_TUN_NUM_DISABLED_QUEUES: info->numdisabled = rta_u32(a); break;
-		}
-	}
-}
-
-int ktun_link_info(const char *ifname, struct ktun_link_info *info)
-{
-	static __thread char buf[32768];	/* per thread: callers may race */
-	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-	const struct rtattr *a, *li;
-	ssize_t n;
-	int len, llen;
-
-	memset(info, 0, sizeof(*info));
-	info->type = info->pi = info->vnet_hdr = info->persist = info->multi_queue = -1;
-	info->owner = info->group = info->numqueues = info->numdisabled = -1;
-	n = rtnl_ask(ifname, RTM_GETLINK, 0, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	if (nh->nlmsg_type != RTM_NEWLINK)
-		return -EIO;
-	len = IFLA_PAYLOAD(nh);
-	for (a = IFLA_RTA(NLMSG_DATA(nh)); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type != IFLA_LINKINFO)
-			continue;
-		llen = RTA_PAYLOAD(a);
-		for (li = RTA_DATA(a); RTA_OK(li, llen); li = RTA_NEXT(li, llen)) {
-			if (li->rta_type == IFLA_INFO_KIND)
-				snprintf(info->kind, sizeof(info->kind), "%.*s",
-					 (int)RTA_PAYLOAD(li), (const char *)RTA_DATA(li));
-			else if (li->rta_type == IFLA_INFO_DATA)
-				tun_attrs(li, info);
-		}
-	}
-	return 0;
-}
-
-int ktun_link_del(const char *ifname)
-{
-	char buf[1024];
-	ssize_t n = rtnl_ask(ifname, RTM_DELLINK, NLM_F_ACK, buf, sizeof(buf));
-
-	return n < 0 ? (int)n : 0;
 }

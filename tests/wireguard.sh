@@ -3,7 +3,9 @@
 # Copyright (C) 2026 The ktun authors.
 #
 # tests/wireguard.sh: Debian's wireguard-go, unmodified, between two
-# namespaces over the driver under test: handshake, ping, iperf3.
+# namespaces over the driver under test: handshake, ping, iperf3, and
+# wireguard-go's offload path (vnet header with TSO, USO where the kernel
+# has it) when the wireguard-go in use has one.
 #
 #   netns wireguard-a                               netns wireguard-b
 #   ping, iperf3 -c                                 iperf3 -s
@@ -82,6 +84,44 @@ case_iperf3() {
 		sc_fail "kwgb counted $((rx1 - rx0)) rx bytes for $SC_BYTES received by iperf3"
 }
 
+# wireguard-go's offload path (0.0.20230223 and later): it opens the device
+# with IFF_VNET_HDR, turns on TUNSETOFFLOAD's checksum and TSO (and USO
+# where the kernel has it), reads TSO super-packets and writes
+# GRO-coalesced ones. Debian 12's wireguard-go (0.0.20220316) predates
+# that and opens the device with IFF_TUN and tun_pi only: then the case
+# says so and is skipped; tests/vnet.c covers the same offloads directly.
+case_offload() {
+	local flags side f ns dev tx_b tx_p rx_b rx_p
+	sc_requires iperf3
+	flags=$(ip netns exec "$A" cat /sys/class/net/kwga/tun_flags)
+	sc_echo "#   kwga tun_flags $flags"
+	if [ $((flags & 0x4000)) -eq 0 ]; then
+		sc_skip "$(wireguard-go --version 2>&1 | head -1) opens the device without IFF_VNET_HDR (tun_flags $flags): its TUN offloads came in 0.0.20230223"
+	fi
+	for side in a b; do
+		if [ "$side" = a ]; then ns=$A; else ns=$B; fi
+		dev=kwg$side
+		ip netns exec "$ns" ethtool -k "$dev" >"$SC_TMP/k.$side"
+		sc_q grep -E 'segmentation|checksum' "$SC_TMP/k.$side"
+		for f in tx-tcp-segmentation tx-tcp6-segmentation tx-checksum-ip-generic; do
+			grep -q "^	*$f: on" "$SC_TMP/k.$side" || sc_fail "$dev: $f is not on"
+		done
+		if grep -q "^	*tx-udp-segmentation: on" "$SC_TMP/k.$side"; then
+			sc_echo "#   $dev: USO on"
+		else
+			sc_echo "#   $dev: USO off (kernel $(uname -r) or the driver has no TUN_F_USO4/6)"
+		fi
+	done
+	# Super-packets crossed: more bytes per packet than the MTU allows.
+	tx_b=$(ip netns exec "$A" cat /sys/class/net/kwga/statistics/tx_bytes)
+	tx_p=$(ip netns exec "$A" cat /sys/class/net/kwga/statistics/tx_packets)
+	rx_b=$(ip netns exec "$B" cat /sys/class/net/kwgb/statistics/rx_bytes)
+	rx_p=$(ip netns exec "$B" cat /sys/class/net/kwgb/statistics/rx_packets)
+	sc_echo "#   kwga tx $tx_b bytes in $tx_p packets, kwgb rx $rx_b bytes in $rx_p packets"
+	[ $((tx_b / tx_p)) -gt 1420 ] || sc_fail "kwga: no TSO super-packets read (avg $((tx_b / tx_p)) bytes)"
+	[ $((rx_b / rx_p)) -gt 1420 ] || sc_fail "kwgb: no coalesced packets written (avg $((rx_b / rx_p)) bytes)"
+}
+
 # Still the same processes, and no complaint about the device in their logs.
 case_stable() {
 	local side
@@ -99,4 +139,5 @@ sc_case up case_up
 sc_case handshake case_handshake
 sc_case ping case_ping
 sc_case iperf3 case_iperf3
+sc_case offload case_offload
 sc_case stable case_stable

@@ -142,6 +142,8 @@ install-dkms:
 	$(INSTALL) -d $(DESTDIR)$(DKMSDIR)
 	$(INSTALL) -m 0644 driver/Kbuild $(filter-out %.mod.c,$(wildcard driver/*.c driver/*.h)) \
 		$(DESTDIR)$(DKMSDIR)/
+	$(INSTALL) -d $(DESTDIR)$(DKMSDIR)/include/uapi/linux
+	$(INSTALL) -m 0644 $(UAPI_HDRS) $(DESTDIR)$(DKMSDIR)/include/uapi/linux/
 
 # build/deb/: ktun-dkms, libktun$(LIB_MAJOR), libktun-dev and ktun-tools,
 # versioned $(VERSION), checked by lintian (scripts/deb).

@@ -226,7 +226,10 @@ void fz_op_write(struct fz_thread *t)
 	};
 	struct fz_rng *r = &t->rng;
 	struct fz_slot *s = fz_slot_get(t, 1);
-	fz_eset allow = E(EINVAL) | E(EBADFD) | E(EIO) | E(EMSGSIZE);
+	/* EBUSY: a write to a queue taken out of service while IFF_NAPI is
+	 * on (its NAPI is disabled), as stock.
+	 */
+	fz_eset allow = E(EINVAL) | E(EBADFD) | E(EIO) | E(EMSGSIZE) | E(EBUSY);
 	struct iovec iov[4];
 	int flags, vnet_sz, n, err;
 	size_t len;
